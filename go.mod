@@ -1,0 +1,3 @@
+module github.com/tlsscan/tlsscan
+
+go 1.26.8

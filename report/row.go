@@ -1,0 +1,120 @@
+// Package report is the presentation layer of tlsscan: it renders a plain data
+// model (Row, Summary) as a table, CSV or JSON lines. It does not parse
+// packets or TLS and does not import the layers below it; whoever fills a Row
+// decides every verdict, report only spells it.
+package report
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Columns is the CSV header, in the order the output contract fixes. JSON
+// lines use the same names as keys.
+var Columns = []string{
+	"ts", "client_ip", "client_port", "server_ip", "server_port", "sni",
+	"version", "cipher", "alpn", "resumption", "cert_requested",
+	"client_cert", "client_certs", "server_certs", "established", "alert",
+	"flags", "history",
+}
+
+// Row is one TLS connection. Every string verdict is already in its final
+// spelling (see README "Output columns"); an empty string means "not seen".
+type Row struct {
+	Time       time.Time  // first packet of the connection
+	ClientIP   netip.Addr // the side that sent the ClientHello
+	ClientPort uint16
+	ServerIP   netip.Addr
+	ServerPort uint16
+
+	SNI     string
+	Version string // SSLv2 … TLSv1.3, 0xNNNN, or "" without ServerHello
+	Cipher  string // IANA name or 0xNNNN, "" without ServerHello
+	ALPN    string // the protocol the server selected
+
+	Resumption    string // full | session_id | ticket | psk | unknown
+	CertRequested string // yes | no | unknown
+	ClientCert    string // sent | empty | missing | none | unknown
+
+	// ClientCerts and ServerCerts count the certificates in each side's
+	// Certificate message; -1 when not observable (rendered empty / null).
+	ClientCerts int
+	ServerCerts int
+
+	Established bool
+	Alert       string   // first cleartext alert, "client:desc" or "server:desc"
+	Flags       []string // sorted, unique
+	History     string   // Zeek ssl_history letters
+
+	// Detail carries the JSON-only fields; nil renders nothing.
+	Detail *Detail
+}
+
+// Detail is what JSON lines add beyond the CSV columns.
+type Detail struct {
+	// CertRequest is the server's CertificateRequest, nil when none was seen.
+	CertRequest *CertRequest `json:"cert_request,omitempty"`
+	ServerChain []CertInfo   `json:"server_chain,omitempty"`
+	ClientChain []CertInfo   `json:"client_chain,omitempty"`
+	// Anomalies are the snake_case anomaly codes counted on this connection.
+	Anomalies map[string]int `json:"anomalies,omitempty"`
+	// Errors are the parse errors that stopped a direction, one per side.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// CertRequest is the decoded CertificateRequest.
+type CertRequest struct {
+	CertTypes []string `json:"cert_types"`
+	SigAlgs   []string `json:"sig_algs,omitempty"` // TLS 1.2 only
+	CANames   []string `json:"ca_names"`           // RFC 4514 strings; empty means "any"
+}
+
+// CertInfo names one certificate of a chain.
+type CertInfo struct {
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	SHA256  string `json:"sha256"` // lower-case hex of the DER
+}
+
+// Summary is what the run counted, printed after the rows.
+type Summary struct {
+	Files          int
+	Packets        uint64
+	Bytes          uint64
+	NonTCP         uint64 // packets that were not TCP over IPv4/IPv6
+	DecodeErrors   uint64 // packets whose headers could not be decoded
+	TCPConns       uint64
+	TLSConns       uint64
+	Evicted        uint64 // connections dropped by the memory budget
+	KernelReceived uint64 // live capture only
+	KernelDropped  uint64 // live capture only
+	Live           bool
+	Duration       time.Duration
+	Warnings       []string // file-level problems, each naming file and packet
+
+	// Counts per column value, filled by Add.
+	Versions   map[string]uint64
+	Resumption map[string]uint64
+	ClientCert map[string]uint64
+	Flags      map[string]uint64
+}
+
+// Add counts one row into the per-value tallies.
+func (s *Summary) Add(r *Row) {
+	if s.Versions == nil {
+		s.Versions = map[string]uint64{}
+		s.Resumption = map[string]uint64{}
+		s.ClientCert = map[string]uint64{}
+		s.Flags = map[string]uint64{}
+	}
+	v := r.Version
+	if v == "" {
+		v = "none"
+	}
+	s.Versions[v]++
+	s.Resumption[r.Resumption]++
+	s.ClientCert[r.ClientCert]++
+	for _, f := range r.Flags {
+		s.Flags[f]++
+	}
+}
