@@ -1,0 +1,665 @@
+package tlsparse
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Options tune what a Conn keeps.
+type Options struct {
+	// KeepChains copies each side's certificates so that Summary can return
+	// them (JSON detail output); without it only counts and issuers are kept.
+	KeepChains bool
+}
+
+// Conn is one TCP connection's TLS state, shared by its two halves the way
+// Zeek's analyzer shares one context between the directions. Halves are
+// numbered 0 and 1 by the caller (tlsscan uses 0 for the sender of the first
+// packet); which half is the client is decided by who sends the ClientHello,
+// not by who opened the connection.
+//
+// A Conn is not safe for concurrent use.
+type Conn struct {
+	opts      Options
+	half      [2]half
+	client    int8 // half that sent the ClientHello, -1 until known
+	initiator int8 // half that sent the SYN, -1 if not seen
+	seq       int  // event counter: orders events across the two halves
+
+	helloCount int // cleartext ClientHellos seen
+	hrr        bool
+	sslv2Hello bool
+
+	// ClientHello facts (the last one before the final ServerHello).
+	sni          string
+	chSessionID  bool // non-empty session ID offered
+	chTicket     bool // non-empty session ticket offered
+	chOffers13   bool
+	pskOffered   bool // in any ClientHello of this handshake
+	ticketOffers bool // any ClientHello offered a non-empty ticket
+
+	// ServerHello facts (the final one, not a HelloRetryRequest).
+	sawSH       bool
+	version     Version
+	cipher      CipherSuite
+	alpn        string
+	sidEchoed   bool // the server echoed the client's non-empty session ID
+	shPSK       bool
+	shTicketExt bool
+
+	certReq *CertificateRequestInfo
+
+	alertSeen       bool
+	alertFrom       int8
+	alertDesc       AlertDescription
+	fatalFrom       int8 // -1 if no fatal cleartext alert
+	fatalSeq        int
+	history         []byte // letters; bit 7 set when sent by half 1
+	anomalies       map[Anomaly]int
+	historyFlips    bool
+	clientSessionID []byte // owned copy, to test the echo
+}
+
+// CertificateRequestInfo is an owned copy of a CertificateRequest.
+type CertificateRequestInfo struct {
+	CertTypes []ClientCertificateType
+	SigAlgs   []SignatureScheme // nil before TLS 1.2
+	CANames   [][]byte          // DER distinguished names
+}
+
+// half is one direction's parser and what it has said.
+type half struct {
+	buf      []byte // a handshake message that spans records (owned copy)
+	off      int64  // stream offset of the next unconsumed byte
+	started  bool   // the first byte of the stream has been looked at
+	synced   bool   // positioned on a record boundary
+	mid      bool   // the stream start was not captured
+	scanned  int    // bytes skipped while looking for the first record
+	notTLS   bool   // no TLS found within MaxScan
+	err      error  // sticky first error
+	gap      bool   // bytes missing: parsing stopped
+	closed   bool   // FIN or RST seen
+	leftover bool   // the stream ended inside a record
+
+	ccs       bool // sent ChangeCipherSpec
+	encrypted bool // TLS <= 1.2 after its ChangeCipherSpec
+	finished  bool // sent the encrypted Finished after its CCS
+	appData   int  // application_data records
+	enc13     int  // TLS 1.3 encrypted records after the ServerHello
+	done      bool // nothing more to learn from this direction
+
+	certSeen   bool
+	certCount  int
+	certSeq    int
+	issuers    [][]byte // owned copies of each certificate's issuer DN
+	chain      [][]byte // owned copies, with Options.KeepChains
+	sawSKE     bool
+	sawCR      bool
+	sawSHD     bool
+	sawCKE     bool
+	ckeSeq     int
+	sawCV      bool
+	sawNST     bool
+	noCertAlrt bool // SSLv3 no_certificate warning alert
+	noCertSeq  int
+}
+
+// NewConn returns a Conn with nothing seen yet.
+func NewConn(opts Options) *Conn {
+	return &Conn{opts: opts, client: -1, initiator: -1, fatalFrom: -1}
+}
+
+// SetInitiator records which half sent the SYN, so that a ClientHello from
+// the other half is reported as a flip.
+func (c *Conn) SetInitiator(h int) { c.initiator = int8(h) }
+
+// SetMidstream says that half h's stream start was not captured: its first
+// bytes may fall inside a record, so Feed searches for a record boundary.
+func (c *Conn) SetMidstream(h int) { c.half[h].mid = true }
+
+// Gap says bytes of half h are missing. Parsing that direction stops there:
+// guessing where the next record starts would make verdicts up.
+func (c *Conn) Gap(h int) {
+	hf := &c.half[h]
+	if !hf.done && hf.err == nil && !hf.notTLS {
+		hf.gap = true
+	}
+}
+
+// Close says half h ended (FIN or RST); pending says how many bytes were
+// left unconsumed in it (a record cut short).
+func (c *Conn) Close(h int, pending int) {
+	c.half[h].closed = true
+	if pending > 0 && c.half[h].Wants() {
+		c.half[h].leftover = true
+	}
+}
+
+// Wants reports whether half h's payload can still change the summary; once
+// it cannot, the caller should stop reassembling it and only count bytes.
+func (c *Conn) Wants(h int) bool { return c.half[h].Wants() }
+
+func (hf *half) Wants() bool { return !hf.done && hf.err == nil && !hf.gap && !hf.notTLS }
+
+// IsTLS reports whether a ClientHello or ServerHello was seen: the test for
+// a connection to get a row.
+func (c *Conn) IsTLS() bool { return c.helloCount > 0 || c.sawSH || c.hrr }
+
+// NotTLS reports whether both directions have been given up on as not TLS,
+// or one has and the other carried nothing that looked like TLS.
+func (c *Conn) NotTLS() bool {
+	return !c.IsTLS() && (c.half[0].notTLS || c.half[0].err != nil) && (c.half[1].notTLS || c.half[1].err != nil)
+}
+
+// Feed parses the bytes of half h that follow those already consumed and
+// returns how many it consumed. The caller must pass the unconsumed rest
+// again, followed by new bytes (gopacket's KeepFrom does exactly that).
+// data is not retained after Feed returns.
+func (c *Conn) Feed(h int, data []byte) int {
+	hf := &c.half[h]
+	if !hf.Wants() {
+		return len(data)
+	}
+	n := 0
+	if !hf.synced {
+		k, ok := c.sync(h, data)
+		n = k
+		if !ok {
+			hf.off += int64(n)
+			return n
+		}
+	}
+	for n < len(data) && hf.Wants() {
+		rec, used, err := ParseRecord(data[n:])
+		if err == ErrNeedMore {
+			break
+		}
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				pe.Offset += int(hf.off) + n
+			}
+			c.fail(h, err)
+			n = len(data)
+			break
+		}
+		c.record(h, rec)
+		n += used
+	}
+	hf.off += int64(n)
+	return n
+}
+
+// sync positions half h on its first record. It returns how many bytes it
+// consumed (skipped, or an SSLv2 hello) and whether the stream is now on a
+// record boundary.
+func (c *Conn) sync(h int, data []byte) (int, bool) {
+	hf := &c.half[h]
+	if !hf.started && len(data) > 0 {
+		hf.started = true
+		if !hf.mid && IsSSLv2ClientHello(data) {
+			ch, used, err := ParseSSLv2ClientHello(data)
+			if err == ErrNeedMore {
+				hf.started = false
+				return 0, false
+			}
+			if err != nil {
+				c.fail(h, err)
+				return len(data), false
+			}
+			c.sslv2Hello = true
+			c.clientHello(h, &ch)
+			hf.synced = true
+			return used, true
+		}
+		if len(data) >= RecordHeaderLen && checkHeader(data) == nil && !hf.mid {
+			hf.synced = true
+			return 0, true
+		}
+	}
+	// The stream did not start with a record: either it began before the
+	// capture did, or TLS follows a cleartext preamble (STARTTLS, the
+	// PostgreSQL and MySQL requests). Look for a record boundary; one header
+	// alone matches noise too often, so plausibleRecordAt wants a second
+	// sign (a following header, or a known first handshake message).
+	for i := 0; i < len(data); i++ {
+		if hf.scanned+i >= MaxScan {
+			hf.notTLS = true
+			return len(data), false
+		}
+		ok, need := plausibleRecordAt(data, i)
+		if ok {
+			if hf.scanned+i > 0 {
+				c.anomaly(AnomalyResync)
+			}
+			hf.synced = true
+			hf.scanned += i
+			return i, true
+		}
+		if need {
+			hf.scanned += i
+			return i, false
+		}
+	}
+	hf.scanned += len(data)
+	return len(data), false
+}
+
+func (c *Conn) fail(h int, err error) {
+	if c.half[h].err == nil {
+		c.half[h].err = err
+	}
+}
+
+func (c *Conn) anomaly(a Anomaly) {
+	if c.anomalies == nil {
+		c.anomalies = make(map[Anomaly]int)
+	}
+	c.anomalies[a]++
+}
+
+func (c *Conn) addHistory(h int, letter byte) {
+	const maxHistory = 100 // Zeek's cap
+	if len(c.history) < maxHistory {
+		if h == 1 {
+			letter |= 0x80
+		}
+		c.history = append(c.history, letter)
+	}
+}
+
+// isServer reports whether half h is known to be the server.
+func (c *Conn) isServer(h int) bool { return c.client >= 0 && int(c.client) != h }
+
+func (c *Conn) tls13() bool { return c.sawSH && c.version.IsTLS13() }
+
+func (c *Conn) record(h int, rec Record) {
+	hf := &c.half[h]
+	c.seq++
+	switch rec.Type {
+	case ContentChangeCipherSpec:
+		c.addHistory(h, 'I')
+		hf.ccs = true
+		if !c.sawSH {
+			// TLS 1.3 clients send a compatibility CCS right after the
+			// ClientHello when they send early data; in TLS <= 1.2 no
+			// CCS precedes the ServerHello.
+			if !c.chOffers13 {
+				c.anomaly(AnomalyCCSBeforeHello)
+			}
+			return
+		}
+		if !c.tls13() {
+			hf.encrypted = true
+		}
+	case ContentAlert:
+		if hf.encrypted || len(rec.Fragment)%2 != 0 || len(rec.Fragment) == 0 {
+			// An encrypted alert: its description cannot be read.
+			if len(rec.Fragment) == 0 {
+				c.anomaly(AnomalyEmptyRecord)
+			}
+			return
+		}
+		for i := 0; i+1 < len(rec.Fragment); i += 2 {
+			a := Alert{Level: AlertLevel(rec.Fragment[i]), Description: AlertDescription(rec.Fragment[i+1])}
+			c.alert(h, a)
+		}
+	case ContentHandshake:
+		if hf.encrypted {
+			// The first handshake record after CCS is the encrypted
+			// Finished; after it the direction only carries ciphertext.
+			hf.finished = true
+			hf.done = true
+			return
+		}
+		if len(rec.Fragment) == 0 {
+			c.anomaly(AnomalyEmptyRecord)
+			return
+		}
+		c.handshakeFragment(h, rec.Fragment)
+	case ContentApplicationData:
+		hf.appData++
+		switch {
+		case c.tls13():
+			// Under TLS 1.3 everything after the ServerHello is
+			// application_data on the wire; the first such record of a
+			// side is the start of its encrypted flight, and nothing in
+			// the clear follows it.
+			hf.enc13++
+			hf.done = true
+		case c.sawSH:
+			hf.done = true
+		}
+	case ContentHeartbeat:
+		c.addHistory(h, 'B')
+		c.anomaly(AnomalyHeartbeat)
+	}
+}
+
+func (c *Conn) alert(h int, a Alert) {
+	c.addHistory(h, 'L')
+	if a.Level == AlertWarning && a.Description == 41 {
+		// SSLv3's no_certificate: the client's answer to a
+		// CertificateRequest when it has no certificate.
+		c.half[h].noCertAlrt = true
+		c.half[h].noCertSeq = c.seq
+		c.anomaly(AnomalyNoCertificateAlert)
+	}
+	if !c.alertSeen {
+		c.alertSeen, c.alertFrom, c.alertDesc = true, int8(h), a.Description
+	}
+	// close_notify is a warning even when a peer labels it fatal; treat any
+	// other fatal-level alert, or one whose description is fatal by
+	// definition, as the end of the handshake.
+	if c.fatalFrom < 0 && a.Description != 0 && (a.Level == AlertFatal || fatalByDefinition(a.Description)) {
+		c.fatalFrom, c.fatalSeq = int8(h), c.seq
+	}
+}
+
+// fatalByDefinition reports whether RFC 8446 6.2 says the alert is always
+// fatal (TLS 1.3 ignores the level field).
+func fatalByDefinition(d AlertDescription) bool {
+	switch d {
+	case 0, 41, 90, 100: // close_notify, no_certificate, user_canceled, no_renegotiation
+		return false
+	}
+	return true
+}
+
+// handshakeFragment splits a handshake record into messages. Messages that
+// fit in the record are parsed in place; one that runs past its record is
+// copied into hf.buf until complete.
+func (c *Conn) handshakeFragment(h int, frag []byte) {
+	hf := &c.half[h]
+	if len(hf.buf) > 0 {
+		need := 4 - len(hf.buf)
+		if need > 0 {
+			k := min(need, len(frag))
+			hf.buf = append(hf.buf, frag[:k]...)
+			frag = frag[k:]
+			if len(hf.buf) < 4 {
+				return
+			}
+		}
+		typ, n := HandshakeType(hf.buf[0]), u24(hf.buf[1:4])
+		if err := checkHandshakeLen(typ, n, hf.off); err != nil {
+			c.fail(h, err)
+			return
+		}
+		k := min(4+n-len(hf.buf), len(frag))
+		hf.buf = append(hf.buf, frag[:k]...)
+		frag = frag[k:]
+		if len(hf.buf) < 4+n {
+			return
+		}
+		c.message(h, typ, hf.buf[4:4+n])
+		hf.buf = hf.buf[:0]
+	}
+	for len(frag) > 0 && hf.Wants() {
+		if len(frag) < 4 {
+			hf.buf = append(hf.buf[:0], frag...)
+			return
+		}
+		typ, n := HandshakeType(frag[0]), u24(frag[1:4])
+		if err := checkHandshakeLen(typ, n, hf.off); err != nil {
+			c.fail(h, err)
+			return
+		}
+		if len(frag) < 4+n {
+			hf.buf = append(hf.buf[:0], frag...)
+			return
+		}
+		c.message(h, typ, frag[4:4+n:4+n])
+		frag = frag[4+n:]
+	}
+}
+
+func checkHandshakeLen(t HandshakeType, n int, off int64) error {
+	limit := MaxHandshakeLen
+	if t == TypeCertificate {
+		limit = MaxCertificateLen
+	}
+	if n > limit {
+		return &ParseError{Msg: t.messageName(), Field: "length", Offset: int(off),
+			Err: fmt.Errorf("%d bytes exceeds the %d-byte limit", n, limit)}
+	}
+	return nil
+}
+
+func u24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
+
+// historyLetter is Zeek's ssl_history alphabet (base/protocols/ssl/main.zeek).
+func historyLetter(t HandshakeType) byte {
+	switch t {
+	case TypeHelloRequest:
+		return 'H'
+	case TypeClientHello:
+		return 'C'
+	case TypeServerHello:
+		return 'S'
+	case TypeHelloVerifyRequest:
+		return 'V'
+	case TypeNewSessionTicket:
+		return 'T'
+	case TypeEndOfEarlyData:
+		return 'E'
+	case TypeHelloRetryRequest:
+		return 'J'
+	case TypeEncryptedExtensions:
+		return 'O'
+	case TypeCertificate:
+		return 'X'
+	case TypeServerKeyExchange:
+		return 'K'
+	case TypeCertificateRequest:
+		return 'R'
+	case TypeServerHelloDone:
+		return 'N'
+	case TypeCertificateVerify:
+		return 'Y'
+	case TypeClientKeyExchange:
+		return 'G'
+	case TypeFinished:
+		return 'F'
+	case TypeCertificateURL:
+		return 'W'
+	case TypeCertificateStatus:
+		return 'U'
+	case TypeSupplementalData:
+		return 'A'
+	case TypeKeyUpdate:
+		return 'P'
+	case TypeMessageHash:
+		return 'M'
+	}
+	return 'Z'
+}
+
+func (t HandshakeType) messageName() string {
+	switch t {
+	case TypeClientHello:
+		return "ClientHello"
+	case TypeServerHello:
+		return "ServerHello"
+	case TypeCertificate:
+		return "Certificate"
+	case TypeCertificateRequest:
+		return "CertificateRequest"
+	case TypeNewSessionTicket:
+		return "NewSessionTicket"
+	}
+	return "handshake message " + t.String()
+}
+
+// message handles one complete handshake message. body is valid only during
+// the call.
+func (c *Conn) message(h int, t HandshakeType, body []byte) {
+	hf := &c.half[h]
+	c.seq++
+	switch t {
+	case TypeClientHello:
+		c.addHistory(h, 'C')
+		ch, err := ParseClientHello(body)
+		if err != nil {
+			c.fail(h, err)
+			return
+		}
+		c.clientHello(h, &ch)
+	case TypeServerHello:
+		sh, err := ParseServerHello(body)
+		if err != nil {
+			c.addHistory(h, 'S')
+			c.fail(h, err)
+			return
+		}
+		if sh.HRR {
+			c.addHistory(h, 'J')
+		} else {
+			c.addHistory(h, 'S')
+		}
+		c.serverHello(h, &sh)
+	case TypeCertificate:
+		c.addHistory(h, 'X')
+		cert, err := ParseCertificate(body, c.tls13())
+		if err != nil {
+			c.fail(h, err)
+			return
+		}
+		hf.certSeen, hf.certCount, hf.certSeq = true, len(cert.Certificates), c.seq
+		hf.issuers = hf.issuers[:0]
+		for _, der := range cert.Certificates {
+			if iss, ok := CertIssuer(der); ok {
+				hf.issuers = append(hf.issuers, clone(iss))
+			}
+			if c.opts.KeepChains {
+				hf.chain = append(hf.chain, clone(der))
+			}
+		}
+		c.roleHint(h, -1)
+	case TypeServerKeyExchange:
+		c.addHistory(h, 'K')
+		hf.sawSKE = true
+		c.roleHint(h, 1)
+	case TypeCertificateRequest:
+		c.addHistory(h, 'R')
+		hf.sawCR = true
+		c.roleHint(h, 1)
+		v := c.version
+		if !c.sawSH {
+			v = VersionTLS12 // mid-stream: the record version is the best hint
+		}
+		cr, err := ParseCertificateRequest(body, v)
+		if err != nil {
+			c.fail(h, err)
+			return
+		}
+		info := &CertificateRequestInfo{CANames: make([][]byte, 0, len(cr.CANames))}
+		for _, t := range cr.CertTypes {
+			info.CertTypes = append(info.CertTypes, ClientCertificateType(t))
+		}
+		for i := 0; i+1 < len(cr.SigAlgs); i += 2 {
+			info.SigAlgs = append(info.SigAlgs, SignatureScheme(uint16(cr.SigAlgs[i])<<8|uint16(cr.SigAlgs[i+1])))
+		}
+		for _, dn := range cr.CANames {
+			info.CANames = append(info.CANames, clone(dn))
+		}
+		c.certReq = info
+	case TypeServerHelloDone:
+		c.addHistory(h, 'N')
+		hf.sawSHD = true
+		c.roleHint(h, 1)
+	case TypeClientKeyExchange:
+		c.addHistory(h, 'G')
+		hf.sawCKE, hf.ckeSeq = true, c.seq
+		c.roleHint(h, 0)
+	case TypeCertificateVerify:
+		c.addHistory(h, 'Y')
+		hf.sawCV = true
+	case TypeNewSessionTicket:
+		c.addHistory(h, 'T')
+		hf.sawNST = true
+		c.roleHint(h, 1)
+		if !c.tls13() {
+			if _, err := ParseNewSessionTicket(body); err != nil {
+				c.fail(h, err)
+			}
+		}
+	default:
+		c.addHistory(h, historyLetter(t))
+	}
+}
+
+// roleHint fixes the roles from a message only one side sends, for
+// captures that start after the hellos. role is 1 for server-only messages,
+// 0 for client-only ones, -1 for either.
+func (c *Conn) roleHint(h, role int) {
+	if c.client >= 0 || role < 0 {
+		return
+	}
+	if role == 1 {
+		c.client = int8(1 - h)
+	} else {
+		c.client = int8(h)
+	}
+}
+
+func (c *Conn) clientHello(h int, ch *ClientHello) {
+	if ch.SSLv2 {
+		c.addHistory(h, 'C')
+	}
+	c.helloCount++
+	switch {
+	case c.client < 0:
+		c.client = int8(h)
+	case int(c.client) != h:
+		// Both sides sent a ClientHello: keep the first sender as client.
+		c.anomaly(AnomalyUnexpectedMessage)
+		return
+	}
+	if c.sawSH {
+		// A cleartext ClientHello after the ServerHello is a
+		// renegotiation in the clear (or a confused peer); it must not
+		// overwrite the first handshake's facts.
+		c.anomaly(AnomalyRenegotiation)
+		return
+	}
+	for _, a := range ch.Anomalies {
+		c.anomaly(a)
+	}
+	c.sni = string(ch.ServerName)
+	c.chSessionID = len(ch.SessionID) > 0
+	c.chTicket = len(ch.SessionTicket) > 0
+	c.chOffers13 = c.chOffers13 || ch.OffersTLS13()
+	c.pskOffered = c.pskOffered || ch.HasPSK
+	c.ticketOffers = c.ticketOffers || c.chTicket
+	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
+}
+
+func (c *Conn) serverHello(h int, sh *ServerHello) {
+	if c.client < 0 {
+		c.client = int8(1 - h)
+	} else if int(c.client) == h {
+		c.anomaly(AnomalyUnexpectedMessage)
+		return
+	}
+	for _, a := range sh.Anomalies {
+		c.anomaly(a)
+	}
+	if sh.HRR {
+		c.hrr = true
+		return
+	}
+	if c.sawSH {
+		c.anomaly(AnomalyUnexpectedMessage)
+		return
+	}
+	c.sawSH = true
+	c.version = sh.NegotiatedVersion()
+	c.cipher = sh.CipherSuite
+	c.alpn = string(sh.ALPN)
+	c.sidEchoed = len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.clientSessionID)
+	c.shPSK = sh.HasPSK
+	c.shTicketExt = sh.HasSessionTicket
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
