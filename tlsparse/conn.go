@@ -536,6 +536,11 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 			}
 		}
 		c.roleHint(h, -1)
+	case TypeHelloRetryRequest:
+		// Drafts before -22 had a message of its own for this.
+		c.addHistory(h, 'J')
+		c.roleHint(h, 1)
+		c.hrr = true
 	case TypeServerKeyExchange:
 		c.addHistory(h, 'K')
 		hf.sawSKE = true

@@ -243,13 +243,17 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 	if !s.ReadBytes(&random, 32) {
 		return sh, pe("ServerHello", "random", body, s)
 	}
-	if !readU8Bytes(&s, &sid) {
+	// TLS 1.3 drafts up to -21 put their version in this field and left
+	// out the session ID and compression method (draft-ietf-tls-tls13-21
+	// 4.1.3); draft 22 brought both back for middlebox compatibility.
+	draft := Version(v)>>8 == 0x7f && Version(v)&0xff <= 21
+	if !draft && !readU8Bytes(&s, &sid) {
 		return sh, pe("ServerHello", "legacy_session_id_echo", body, s)
 	}
 	if !s.ReadUint16(&cs) {
 		return sh, pe("ServerHello", "cipher_suite", body, s)
 	}
-	if !s.ReadUint8(&sh.Compression) {
+	if !draft && !s.ReadUint8(&sh.Compression) {
 		return sh, pe("ServerHello", "legacy_compression_method", body, s)
 	}
 	sh.Version, sh.Random, sh.SessionID, sh.CipherSuite = Version(v), random, sid, CipherSuite(cs)
