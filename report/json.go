@@ -1,0 +1,110 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+)
+
+// jsonRow fixes the key order of a JSON line: the CSV columns in Columns
+// order (encoding/json writes struct fields in declaration order), then the
+// Detail fields. TestJSONKeysMatchColumns keeps the tags in step with
+// Columns.
+type jsonRow struct {
+	TS            string   `json:"ts"`
+	ClientIP      string   `json:"client_ip"`
+	ClientPort    uint16   `json:"client_port"`
+	ServerIP      string   `json:"server_ip"`
+	ServerPort    uint16   `json:"server_port"`
+	SNI           string   `json:"sni"`
+	Version       string   `json:"version"`
+	Cipher        string   `json:"cipher"`
+	ALPN          string   `json:"alpn"`
+	Resumption    string   `json:"resumption"`
+	CertRequested string   `json:"cert_requested"`
+	ClientCert    string   `json:"client_cert"`
+	ClientCerts   *int     `json:"client_certs"` // nil → null when not observable
+	ServerCerts   *int     `json:"server_certs"`
+	Established   bool     `json:"established"`
+	Alert         string   `json:"alert"`
+	Flags         []string `json:"flags"` // never nil: consumers get [] not null
+	History       string   `json:"history"`
+	// Embedding promotes Detail's own tagged fields to the top level after
+	// "history"; a nil *Detail contributes no keys at all.
+	*Detail
+}
+
+// jsonWriter renders one JSON object per line.
+type jsonWriter struct {
+	state
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
+	enc := json.NewEncoder(bw)
+	// SNI, ALPN and CA names are attacker-chosen text read by people and
+	// jq, not embedded in HTML: keep "<", ">" and "&" readable.
+	enc.SetEscapeHTML(false)
+	return &jsonWriter{state: state{opts: opts}, bw: bw, enc: enc}
+}
+
+// countPtr maps a count to its JSON value: negative (not observable) → null.
+func countPtr(n int) *int {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+func (w *jsonWriter) WriteRow(r *Row) error {
+	if err := w.check(r); err != nil {
+		return err
+	}
+	flags := r.Flags
+	if flags == nil {
+		flags = []string{}
+	}
+	jr := jsonRow{
+		TS:            formatTS(r.Time),
+		ClientIP:      formatIP(r.ClientIP),
+		ClientPort:    r.ClientPort,
+		ServerIP:      formatIP(r.ServerIP),
+		ServerPort:    r.ServerPort,
+		SNI:           r.SNI,
+		Version:       r.Version,
+		Cipher:        r.Cipher,
+		ALPN:          r.ALPN,
+		Resumption:    r.Resumption,
+		CertRequested: r.CertRequested,
+		ClientCert:    r.ClientCert,
+		ClientCerts:   countPtr(r.ClientCerts),
+		ServerCerts:   countPtr(r.ServerCerts),
+		Established:   r.Established,
+		Alert:         r.Alert,
+		Flags:         flags,
+		History:       r.History,
+		Detail:        r.Detail,
+	}
+	// Encode marshals the whole object before writing, so a marshal error
+	// leaves no partial line behind.
+	if err := w.enc.Encode(&jr); err != nil {
+		return w.fail(err)
+	}
+	if w.opts.Stream {
+		if err := w.bw.Flush(); err != nil {
+			return w.fail(err)
+		}
+	}
+	return nil
+}
+
+func (w *jsonWriter) Close(s *Summary) error {
+	if w.closed {
+		return w.closeErr
+	}
+	var err error
+	if w.err == nil {
+		err = w.bw.Flush()
+	}
+	return w.finish(err, s, "")
+}

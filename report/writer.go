@@ -1,0 +1,198 @@
+package report
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Format selects how rows are rendered.
+type Format int
+
+const (
+	FormatTable Format = iota // human-readable subset of the columns
+	FormatCSV                 // every column, header = Columns
+	FormatJSON                // JSON lines: every column plus Detail
+)
+
+// String returns the spelling ParseFormat accepts, so flags and errors can
+// echo a Format back to the user.
+func (f Format) String() string {
+	switch f {
+	case FormatTable:
+		return "table"
+	case FormatCSV:
+		return "csv"
+	case FormatJSON:
+		return "json"
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ParseFormat maps the -format flag value to a Format.
+func ParseFormat(s string) (Format, error) {
+	switch s {
+	case "table":
+		return FormatTable, nil
+	case "csv":
+		return FormatCSV, nil
+	case "json":
+		return FormatJSON, nil
+	}
+	return 0, fmt.Errorf("unknown format %q (want table, csv or json)", s)
+}
+
+// Options tune a Writer.
+type Options struct {
+	// Stream: rows are printed as they come and flushed one by one (live
+	// capture); otherwise output may be buffered until Close (offline, faster).
+	Stream bool
+	// Summary receives the summary text: for table it is the same writer as
+	// the rows (summary printed after the table); for csv/json it is normally
+	// stderr; nil = no summary (-q).
+	Summary io.Writer
+}
+
+// Writer renders rows in one Format.
+//
+// A Writer is not safe for concurrent use: the pipeline hands it rows from
+// one goroutine. Once a write has failed, every later WriteRow returns that
+// same error, so a caller that only checks Close still sees it.
+type Writer interface {
+	// WriteRow renders one row. It returns the underlying write error (e.g.
+	// EPIPE) as soon as output reaches the destination: on this very row in
+	// Stream mode; offline, when the buffer spills (csv, json) or at Close
+	// (the table, which is only drawn once every row is known).
+	WriteRow(r *Row) error
+	// Close renders anything pending (the offline table), then the summary
+	// (skipped when s or Options.Summary is nil), then flushes. It returns the
+	// first error met, trying the summary even after the rows failed so that
+	// a summary sent to stderr survives a closed stdout. Calling it again
+	// returns the same result without writing anything.
+	Close(s *Summary) error
+}
+
+// bufSize is the offline buffer: large enough that a big capture costs one
+// write syscall per 64 KiB instead of one per row.
+const bufSize = 64 << 10
+
+// errClosed is returned by WriteRow after Close.
+var errClosed = errors.New("report: write after Close")
+
+// NewWriter returns a Writer that renders f to w. An unknown Format yields a
+// Writer whose every call returns an error: NewWriter has no error result and
+// must not panic, and ParseFormat is where a bad user value is caught.
+func NewWriter(w io.Writer, f Format, opts Options) Writer {
+	bw := bufio.NewWriterSize(w, bufSize)
+	switch f {
+	case FormatTable:
+		return newTableWriter(bw, opts)
+	case FormatCSV:
+		return newCSVWriter(bw, opts)
+	case FormatJSON:
+		return newJSONWriter(bw, opts)
+	}
+	return badWriter{fmt.Errorf("report: unknown format %v", f)}
+}
+
+type badWriter struct{ err error }
+
+func (b badWriter) WriteRow(*Row) error  { return b.err }
+func (b badWriter) Close(*Summary) error { return b.err }
+
+// state is what every format shares: the closed flag, the sticky error and
+// the Close result, so the three writers agree on the error contract.
+type state struct {
+	opts     Options
+	err      error // first write error; every later WriteRow returns it
+	closed   bool
+	closeErr error
+}
+
+// check is the guard at the top of WriteRow.
+func (s *state) check(r *Row) error {
+	switch {
+	case s.closed:
+		return errClosed
+	case s.err != nil:
+		return s.err
+	case r == nil:
+		return errors.New("report: nil row")
+	}
+	return nil
+}
+
+// fail records the first error and returns it.
+func (s *state) fail(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	return s.err
+}
+
+// finish runs the summary step of Close after the rows were flushed with
+// result rowsErr, and remembers the outcome for a repeated Close.
+// sep is written before the summary (the table puts a blank line between
+// itself and the summary when both go to the same terminal).
+func (s *state) finish(rowsErr error, sum *Summary, sep string) error {
+	s.closed = true
+	if rowsErr != nil && s.err == nil {
+		s.err = rowsErr
+	}
+	err := s.err
+	if s.opts.Summary != nil && sum != nil {
+		bw := bufio.NewWriter(s.opts.Summary)
+		bw.WriteString(sep)
+		writeSummary(bw, sum)
+		if serr := bw.Flush(); err == nil {
+			err = serr
+		}
+	}
+	s.closeErr = err
+	return err
+}
+
+// tsLayout is RFC 3339 in UTC with a fixed microsecond precision, so the
+// column sorts as text and every row has the same width.
+const tsLayout = "2006-01-02T15:04:05.000000Z"
+
+// formatTS renders the ts column. A zero Time (never set by the pipeline,
+// but possible from a hand-made Row) renders empty rather than year 1.
+func formatTS(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(tsLayout)
+}
+
+// formatIP renders an address; the zero Addr renders empty, where
+// netip.Addr.String would print "invalid IP".
+func formatIP(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// formatCount renders a certificate count; negative means not observable.
+func formatCount(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// joinFlags is the CSV/table spelling of Row.Flags.
+func joinFlags(f []string) string { return strings.Join(f, ";") }
