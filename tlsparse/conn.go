@@ -88,7 +88,8 @@ type half struct {
 	enc13     int  // TLS 1.3 encrypted records after the ServerHello
 	done      bool // nothing more to learn from this direction
 
-	certSeen   bool
+	certMsg    bool // a Certificate message was sent (parsed or not)
+	certSeen   bool // ... and parsed: certCount is valid
 	certCount  int
 	certSeq    int
 	issuers    [][]byte // owned copies of each certificate's issuer DN
@@ -520,6 +521,9 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		c.serverHello(h, &sh)
 	case TypeCertificate:
 		c.addHistory(h, 'X')
+		// The message itself proves a full handshake even when its body
+		// turns out malformed; only the count is then unknown.
+		hf.certMsg = true
 		cert, err := ParseCertificate(body, c.tls13())
 		if err != nil {
 			c.fail(h, err)

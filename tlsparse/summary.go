@@ -95,11 +95,11 @@ func (c *Conn) established() bool {
 // ChangeCipherSpec (RFC 5246 7.3's abbreviated handshake). Its CCS ends the
 // cleartext, so no Certificate can follow it unseen.
 func (c *Conn) abbreviated(sv *half) bool {
-	return c.sawSH && !c.tls13() && sv.ccs && !sv.certSeen && !sv.sawSKE && !sv.sawCR && !sv.sawSHD
+	return c.sawSH && !c.tls13() && sv.ccs && !serverFull(sv)
 }
 
 // serverFull reports whether the server's flight shows a full handshake.
-func serverFull(sv *half) bool { return sv.certSeen || sv.sawSKE || sv.sawCR || sv.sawSHD }
+func serverFull(sv *half) bool { return sv.certMsg || sv.sawSKE || sv.sawCR || sv.sawSHD }
 
 // Summary computes the verdicts from what was seen so far.
 func (c *Conn) Summary() Summary {

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in pcaps/golden")
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	notCapture := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notCapture, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.pcap")
+	// A valid little-endian pcap header with no packets.
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
+	if err := os.WriteFile(empty, hdr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help", []string{"-h"}, exitOK},
+		{"version", []string{"--version"}, exitOK},
+		{"no args", nil, exitUsage},
+		{"unknown flag", []string{"--nope", empty}, exitUsage},
+		{"bad format", []string{"--format", "xml", empty}, exitUsage},
+		{"stdin twice", []string{"-", "-"}, exitUsage},
+		{"empty capture", []string{empty}, exitOK},
+		{"empty capture via -r", []string{"-r", empty, "--format", "csv"}, exitOK},
+		{"not a capture", []string{notCapture}, exitError},
+		{"missing file", []string{filepath.Join(dir, "nope.pcap")}, exitError},
+		{"good and bad", []string{empty, notCapture}, exitError},
+		{"unwritable output", []string{"-o", filepath.Join(dir, "no/such/dir/out.csv"), empty}, exitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			got := run(tt.args, strings.NewReader(""), &out, &errb)
+			if got != tt.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", got, tt.want, errb.String())
+			}
+			for _, line := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+				if !strings.HasPrefix(line, "tlsscan:") {
+					continue // the summary
+				}
+				if !strings.HasPrefix(line, "tlsscan: error: ") && !strings.HasPrefix(line, "tlsscan: hint: ") {
+					t.Errorf("stderr line not in the tlsscan: error/hint form: %q", line)
+				}
+				if strings.HasSuffix(line, ".") {
+					t.Errorf("stderr line ends with a period: %q", line)
+				}
+			}
+		})
+	}
+}
+
+// goldenInputs lists the captures with a golden CSV: every capture under
+// pcaps/ except the hostile set (which has its own tests), each rotated
+// set as one multi-file input.
+func goldenInputs(t *testing.T) map[string][]string {
+	t.Helper()
+	inputs := map[string][]string{}
+	for _, sub := range []string{"real", "crafted"} {
+		root := filepath.Join("..", "..", "pcaps", sub)
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(filepath.Join("..", "..", "pcaps"), path)
+			dir := filepath.Dir(rel)
+			if filepath.Base(dir) == "rotated" {
+				inputs[dir] = append(inputs[dir], path)
+				return nil
+			}
+			if strings.HasSuffix(path, ".md") || strings.HasSuffix(path, "README") {
+				return nil
+			}
+			inputs[rel] = []string{path}
+			return nil
+		})
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	return inputs
+}
+
+// TestGolden runs every fixture through the CLI and compares the CSV with
+// pcaps/golden/<path>.csv. Run with -update after a deliberate change and
+// review the diff: the goldens are the output contract on real captures.
+func TestGolden(t *testing.T) {
+	inputs := goldenInputs(t)
+	if len(inputs) == 0 {
+		t.Fatal("no fixtures found under pcaps/")
+	}
+	names := make([]string, 0, len(inputs))
+	for n := range inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		files := inputs[name]
+		sort.Strings(files)
+		t.Run(name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			args := append([]string{"--format", "csv", "-q"}, files...)
+			code := run(args, strings.NewReader(""), &out, &errb)
+			got := out.String()
+			if errb.Len() > 0 {
+				// File errors are part of what a user sees: keep them.
+				got += "# exit " + itoa(code) + "\n# " + strings.ReplaceAll(strings.TrimSpace(relPaths(errb.String())), "\n", "\n# ") + "\n"
+			}
+			golden := filepath.Join("..", "..", "pcaps", "golden", name+".csv")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/tlsscan -run TestGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (rerun with -update and review the diff)\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func relPaths(s string) string { return strings.ReplaceAll(s, filepath.Join("..", "..")+string(filepath.Separator), "") }
+
+func itoa(i int) string { return string(rune('0' + i)) }
