@@ -141,6 +141,8 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func relPaths(s string) string { return strings.ReplaceAll(s, filepath.Join("..", "..")+string(filepath.Separator), "") }
+func relPaths(s string) string {
+	return strings.ReplaceAll(s, filepath.Join("..", "..")+string(filepath.Separator), "")
+}
 
 func itoa(i int) string { return string(rune('0' + i)) }
