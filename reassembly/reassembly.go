@@ -33,6 +33,9 @@ type Options struct {
 	// MaxBufferedPages bounds out-of-order segments held, in gopacket pages
 	// (about 1.9 KB each), per connection and in total.
 	MaxPagesPerConn, MaxPagesTotal int
+	// MaxConns bounds the connections tracked at once; past it the least
+	// recently active are evicted (and counted). 0 means DefaultMaxConns.
+	MaxConns int
 }
 
 // Defaults. Each bounds memory or latency; see README "Limits".
@@ -40,12 +43,17 @@ const (
 	DefaultIdleTimeout     = 5 * time.Minute
 	DefaultMaxPagesPerConn = 256  // ~0.5 MB of out-of-order data per connection
 	DefaultMaxPagesTotal   = 8192 // ~16 MB over all connections
+	// DefaultMaxConns keeps the connection table near 100 MB in the worst
+	// case (a SYN flood); a busy server's capture has far fewer
+	// connections open at one moment.
+	DefaultMaxConns = 100_000
 	// flushEvery is how often, in capture time, idle connections are
 	// looked for.
 	flushEvery = 10 * time.Second
 )
 
-// Result is one connection, handed over when it ends.
+// Result is one connection, handed over once its handshake is decided
+// (completed, failed, or both directions done) or when it ends.
 type Result struct {
 	// First and Last are the capture times of its first and last packet.
 	First, Last time.Time
@@ -55,12 +63,16 @@ type Result struct {
 	Conn *tlsparse.Conn
 	// Order is the connection's creation order, a tie-breaker.
 	Order uint64
+	// Evicted is set when the connection budget forced it out before
+	// it was decided.
+	Evicted bool
 }
 
 // Stats are the assembler's counters.
 type Stats struct {
 	TCPConns uint64 // connections seen
 	Idle     uint64 // closed by the idle timeout, not by FIN/RST
+	Evicted  uint64 // forced out by MaxConns
 }
 
 // Assembler turns TCP segments into Results. Not safe for concurrent use;
@@ -73,6 +85,10 @@ type Assembler struct {
 	stats     Stats
 	lastFlush time.Time
 	ctx       context
+	open      int       // streams created and not yet complete
+	pending   []*stream // streams not yet emitted, in creation order (head first)
+	head      int
+	evicting  bool
 }
 
 // New returns an Assembler that calls emit once for every connection, when
@@ -86,6 +102,9 @@ func New(opts Options, emit func(*Result)) *Assembler {
 	}
 	if opts.MaxPagesTotal <= 0 {
 		opts.MaxPagesTotal = DefaultMaxPagesTotal
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
 	}
 	a := &Assembler{opts: opts, emit: emit}
 	a.pool = gpr.NewStreamPool(&factory{a: a})
@@ -105,12 +124,36 @@ func (c *context) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureInfo) {
 	a.ctx.ci = ci
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
-	if ci.Timestamp.Sub(a.lastFlush) >= flushEvery || ci.Timestamp.Before(a.lastFlush) {
+	now := ci.Timestamp
+	if now.Sub(a.lastFlush) >= flushEvery || now.Before(a.lastFlush) {
 		if !a.lastFlush.IsZero() {
-			_, closed := a.asm.FlushCloseOlderThan(ci.Timestamp.Add(-a.opts.IdleTimeout))
+			_, closed := a.asm.FlushCloseOlderThan(now.Add(-a.opts.IdleTimeout))
 			a.stats.Idle += uint64(closed)
 		}
-		a.lastFlush = ci.Timestamp
+		a.lastFlush = now
+	}
+	if a.open > a.opts.MaxConns {
+		a.evict(now)
+	}
+}
+
+// evict closes connections until the table is back under 90% of
+// MaxConns. gopacket can only close by age, so the idle threshold is
+// halved until enough have gone; at the last step everything not seen at
+// this very instant goes. Each call is O(connections), and the 10%
+// headroom makes it rare.
+func (a *Assembler) evict(now time.Time) {
+	a.evicting = true
+	defer func() { a.evicting = false }()
+	target := a.opts.MaxConns * 9 / 10
+	for d := a.opts.IdleTimeout / 2; a.open > target; d /= 2 {
+		if d < time.Millisecond {
+			d = 0
+		}
+		a.asm.FlushCloseOlderThan(now.Add(-d))
+		if d == 0 {
+			break
+		}
 	}
 }
 
@@ -120,9 +163,43 @@ func (a *Assembler) Close() { a.asm.FlushAll() }
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats { return a.stats }
 
+// Open is the number of connections tracked now.
+func (a *Assembler) Open() int { return a.open }
+
+// Watermark is the first-packet time of the oldest connection not yet
+// emitted: no row still to come can sort before it (while capture time
+// runs forward). ok is false when every connection has been emitted.
+func (a *Assembler) Watermark() (t time.Time, ok bool) {
+	for a.head < len(a.pending) && a.pending[a.head].emitted {
+		a.pending[a.head] = nil
+		a.head++
+	}
+	if a.head > 1024 && a.head*2 > len(a.pending) {
+		// Compact: the slice's live part moved far from its start.
+		n := copy(a.pending, a.pending[a.head:])
+		clear(a.pending[n:])
+		a.pending = a.pending[:n]
+		a.head = 0
+	}
+	if a.head == len(a.pending) {
+		return time.Time{}, false
+	}
+	return a.pending[a.head].res.First, true
+}
+
 type factory struct{ a *Assembler }
 
 func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.AssemblerContext) gpr.Stream {
+	if !tcp.SYN && len(tcp.Payload) == 0 {
+		// A bare ACK, FIN or RST on an unknown 4-tuple is the tail of a
+		// connection already closed (the last ACK after FIN-FIN) or of
+		// one that started before the capture. Tracking it would create
+		// a ghost connection that swallows the next SYN on the same
+		// ports (gopacket drops a SYN on a synchronised half) and holds
+		// rows back until it idles out. Returning nil makes gopacket
+		// ignore the packet.
+		return nil
+	}
 	a := f.a
 	a.stats.TCPConns++
 	s := &stream{a: a, conn: tlsparse.NewConn(a.opts.Parse)}
@@ -134,17 +211,35 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	s.res.Addr[1] = netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))
 	s.res.First = ac.GetCaptureInfo().Timestamp
 	s.res.Last = s.res.First
+	a.open++
+	a.pending = append(a.pending, s)
 	return s
 }
 
 // stream is one connection as gopacket sees it.
 type stream struct {
-	a       *Assembler
-	conn    *tlsparse.Conn
-	res     Result
-	begun   [2]bool // first bytes of the half delivered
-	rst     bool
-	emitted bool
+	a        *Assembler
+	conn     *tlsparse.Conn
+	res      Result
+	rst      bool
+	emitted  bool // the result went out; conn is released
+	complete bool
+}
+
+// maybeEmit hands the result over once nothing more in the packets can
+// change it, and drops the parser state: from here on the connection
+// costs only gopacket's bookkeeping until it closes.
+func (s *stream) maybeEmit(final bool) {
+	if s.emitted || !(final || s.conn.Decided() || s.conn.NotTLS()) {
+		return
+	}
+	s.emitted = true
+	s.res.Evicted = final && s.a.evicting
+	if s.res.Evicted {
+		s.a.stats.Evicted++
+	}
+	s.a.emit(&s.res)
+	s.res.Conn, s.conn = nil, nil
 }
 
 func half(dir gpr.TCPFlowDirection) int {
@@ -155,10 +250,15 @@ func half(dir gpr.TCPFlowDirection) int {
 }
 
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlowDirection, nextSeq gpr.Sequence, start *bool, ac gpr.AssemblerContext) bool {
-	h := half(dir)
 	if ci.Timestamp.After(s.res.Last) {
 		s.res.Last = ci.Timestamp
 	}
+	if s.emitted {
+		// Keep gopacket's sequence tracking (FIN/RST, port reuse) but
+		// never start a half here: nothing will read it.
+		return true
+	}
+	h := half(dir)
 	if tcp.SYN && !tcp.ACK {
 		s.conn.SetInitiator(h)
 	}
@@ -176,6 +276,9 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 }
 
 func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
+	if s.emitted {
+		return // not fetched: no copy of payload nobody reads
+	}
 	dir, _, end, skip := sg.Info()
 	h := half(dir)
 	avail, _ := sg.Lengths()
@@ -200,13 +303,15 @@ func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
 		s.conn.Close(0, 0)
 		s.conn.Close(1, 0)
 	}
+	s.maybeEmit(false)
 }
 
 func (s *stream) ReassemblyComplete(ac gpr.AssemblerContext) bool {
-	if !s.emitted {
-		s.emitted = true
-		s.a.emit(&s.res)
+	if !s.complete {
+		s.complete = true
+		s.a.open--
 	}
+	s.maybeEmit(true)
 	return true
 }
 

@@ -56,7 +56,6 @@ type Conn struct {
 	fatalSeq        int
 	history         []byte // letters; bit 7 set when sent by half 1
 	anomalies       map[Anomaly]int
-	historyFlips    bool
 	clientSessionID []byte // owned copy, to test the echo
 }
 
@@ -69,17 +68,18 @@ type CertificateRequestInfo struct {
 
 // half is one direction's parser and what it has said.
 type half struct {
-	buf      []byte // a handshake message that spans records (owned copy)
-	off      int64  // stream offset of the next unconsumed byte
-	started  bool   // the first byte of the stream has been looked at
-	synced   bool   // positioned on a record boundary
-	mid      bool   // the stream start was not captured
-	scanned  int    // bytes skipped while looking for the first record
-	notTLS   bool   // no TLS found within MaxScan
-	err      error  // sticky first error
-	gap      bool   // bytes missing: parsing stopped
-	closed   bool   // FIN or RST seen
-	leftover bool   // the stream ended inside a record
+	buf       []byte // a handshake message that spans records (owned copy)
+	off       int64  // stream offset of the next unconsumed byte
+	started   bool   // the first byte of the stream has been looked at
+	synced    bool   // positioned on a record boundary
+	mid       bool   // the stream start was not captured
+	scanned   int    // bytes skipped while looking for the first record
+	notTLS    bool   // no TLS found within MaxScan
+	err       error  // sticky first error
+	gap       bool   // bytes missing: parsing stopped
+	closed    bool   // FIN or RST seen
+	leftover  bool   // the stream ended inside a record
+	partHello bool   // a ClientHello/ServerHello began but never completed
 
 	ccs       bool // sent ChangeCipherSpec
 	encrypted bool // TLS <= 1.2 after its ChangeCipherSpec
@@ -142,9 +142,11 @@ func (c *Conn) Wants(h int) bool { return c.half[h].Wants() }
 
 func (hf *half) Wants() bool { return !hf.done && hf.err == nil && !hf.gap && !hf.notTLS }
 
-// IsTLS reports whether a ClientHello or ServerHello was seen: the test for
-// a connection to get a row.
-func (c *Conn) IsTLS() bool { return c.helloCount > 0 || c.sawSH || c.hrr }
+// IsTLS reports whether a ClientHello or ServerHello was seen, if only its
+// beginning: the test for a connection to get a row.
+func (c *Conn) IsTLS() bool {
+	return c.helloCount > 0 || c.sawSH || c.hrr || c.half[0].partHello || c.half[1].partHello
+}
 
 // NotTLS reports whether both directions have been given up on as not TLS,
 // or one has and the other carried nothing that looked like TLS.
@@ -173,6 +175,7 @@ func (c *Conn) Feed(h int, data []byte) int {
 	for n < len(data) && hf.Wants() {
 		rec, used, err := ParseRecord(data[n:])
 		if err == ErrNeedMore {
+			c.notePartialHello(h, data[n:])
 			break
 		}
 		if err != nil {
@@ -244,6 +247,30 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 	}
 	hf.scanned += len(data)
 	return len(data), false
+}
+
+// notePartialHello records that b, an incomplete record, starts a
+// ClientHello or ServerHello: if the stream ends here (a killed tcpdump, a
+// snaplen, a peer that gave up) the connection was still a TLS attempt and
+// deserves a row flagged truncated.
+func (c *Conn) notePartialHello(h int, b []byte) {
+	if len(b) <= RecordHeaderLen || ContentType(b[0]) != ContentHandshake {
+		return
+	}
+	c.partialHello(h, HandshakeType(b[RecordHeaderLen]))
+}
+
+func (c *Conn) partialHello(h int, t HandshakeType) {
+	switch t {
+	case TypeClientHello:
+		c.half[h].partHello = true
+		if c.client < 0 {
+			c.client = int8(h)
+		}
+	case TypeServerHello:
+		c.half[h].partHello = true
+		c.roleHint(h, 1)
+	}
 }
 
 func (c *Conn) fail(h int, err error) {
@@ -408,6 +435,7 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 		}
 		if len(frag) < 4+n {
 			hf.buf = append(hf.buf[:0], frag...)
+			c.partialHello(h, typ)
 			return
 		}
 		c.message(h, typ, frag[4:4+n:4+n])

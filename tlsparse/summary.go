@@ -260,6 +260,10 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 		} else {
 			s.ClientCert = "empty"
 		}
+	case cl.noCertAlrt:
+		// SSLv3's way of answering "I have none" (RFC 6101 5.6.6):
+		// the same answer TLS gives with an empty list.
+		s.ClientCert, s.ClientCerts = "empty", 0
 	case !flightSeen:
 	case s.CertReq == "yes":
 		s.ClientCert, s.ClientCerts = "missing", 0
