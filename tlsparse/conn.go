@@ -376,10 +376,12 @@ func (c *Conn) alert(h int, a Alert) {
 	if !c.alertSeen {
 		c.alertSeen, c.alertFrom, c.alertDesc = true, int8(h), a.Description
 	}
-	// close_notify is a warning even when a peer labels it fatal; treat any
-	// other fatal-level alert, or one whose description is fatal by
-	// definition, as the end of the handshake.
-	if c.fatalFrom < 0 && a.Description != 0 && (a.Level == AlertFatal || fatalByDefinition(a.Description)) {
+	// Up to TLS 1.2 the level decides: a warning-level unrecognized_name
+	// (RFC 6066 3) lets the handshake go on. TLS 1.3 ignores the level and
+	// makes every alert but close_notify and user_canceled fatal (RFC 8446
+	// 6). close_notify never counts, whatever level a peer gives it.
+	if c.fatalFrom < 0 && a.Description != 0 &&
+		(a.Level == AlertFatal || c.tls13() && fatalByDefinition(a.Description)) {
 		c.fatalFrom, c.fatalSeq = int8(h), c.seq
 	}
 }

@@ -246,7 +246,9 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 	// TLS 1.3 drafts up to -21 put their version in this field and left
 	// out the session ID and compression method (draft-ietf-tls-tls13-21
 	// 4.1.3); draft 22 brought both back for middlebox compatibility.
-	draft := Version(v)>>8 == 0x7f && Version(v)&0xff <= 21
+	// A final TLS 1.3 ServerHello says 0x0303 here (RFC 8446 4.1.3), so
+	// 0x0304 in this field comes only from those early drafts too.
+	draft := Version(v) == VersionTLS13 || Version(v)>>8 == 0x7f && Version(v)&0xff <= 21
 	if !draft && !readU8Bytes(&s, &sid) {
 		return sh, pe("ServerHello", "legacy_session_id_echo", body, s)
 	}
