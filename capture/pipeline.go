@@ -2,11 +2,13 @@ package capture
 
 import (
 	"cmp"
+	"container/heap"
 	"errors"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
@@ -54,13 +56,39 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 	res := &Result{}
 	ropts := cfg.Reassembly
 	ropts.Parse.KeepChains = cfg.Detail
-	var done []*reassembly.Result
+	conv := NewConverter(cfg.Detail)
+	// Rows wait in a heap until no connection still undecided can sort
+	// before them, so memory holds only the handshakes in progress, not
+	// every row of the capture.
+	var ready rowHeap
 	asm := reassembly.New(ropts, func(r *reassembly.Result) {
 		if r.Conn.IsTLS() {
-			cp := *r
-			done = append(done, &cp)
+			row := conv.Row(r)
+			if r.Evicted {
+				row.Flags = addFlag(row.Flags, "evicted")
+			}
+			heap.Push(&ready, row)
 		}
 	})
+	sum := &res.Summary
+	var now time.Time
+	release := func(all bool) error {
+		limit, pending := asm.Watermark()
+		if !pending || now.Before(limit) {
+			// A connection yet to start begins no earlier than the
+			// current packet.
+			limit = now
+		}
+		for ready.Len() > 0 && (all || ready[0].Time.Before(limit)) {
+			row := heap.Pop(&ready).(*report.Row)
+			sum.TLSConns++
+			sum.Add(row)
+			if err := out.WriteRow(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for {
 		seg, err := src.Next()
 		if err == io.EOF {
@@ -70,35 +98,55 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 			var fe *FileError
 			if errors.As(err, &fe) {
 				res.FileErrors = append(res.FileErrors, fe)
-				res.Summary.Warnings = append(res.Summary.Warnings, fe.Error())
+				sum.Warnings = append(sum.Warnings, fe.Error())
 				continue
 			}
 			return res, err
 		}
+		if seg.CI.Timestamp.After(now) {
+			now = seg.CI.Timestamp
+		}
 		asm.Add(seg.Net, &seg.TCP, seg.CI)
-	}
-	asm.Close()
-
-	conv := NewConverter(cfg.Detail)
-	rows := make([]*report.Row, 0, len(done))
-	for _, r := range done {
-		rows = append(rows, conv.Row(r))
-	}
-	slices.SortStableFunc(rows, CompareRows)
-	st := src.Stats()
-	as := asm.Stats()
-	sum := &res.Summary
-	sum.Files, sum.Packets, sum.Bytes = st.Files, st.Packets, st.Bytes
-	sum.NonTCP, sum.DecodeErrors = st.NonTCP, st.DecodeErrors
-	sum.TCPConns = as.TCPConns
-	for _, row := range rows {
-		sum.TLSConns++
-		sum.Add(row)
-		if err := out.WriteRow(row); err != nil {
-			return res, err
+		if ready.Len() > 0 {
+			if err := release(false); err != nil {
+				return res, err
+			}
 		}
 	}
+	asm.Close()
+	if err := release(true); err != nil {
+		return res, err
+	}
+	st := src.Stats()
+	as := asm.Stats()
+	sum.Files, sum.Packets, sum.Bytes = st.Files, st.Packets, st.Bytes
+	sum.NonTCP, sum.DecodeErrors = st.NonTCP, st.DecodeErrors
+	sum.TCPConns, sum.Evicted = as.TCPConns, as.Evicted
 	return res, nil
+}
+
+// rowHeap orders rows by CompareRows.
+type rowHeap []*report.Row
+
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return CompareRows(h[i], h[j]) < 0 }
+func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(*report.Row)) }
+func (h *rowHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
+}
+
+func addFlag(flags []string, f string) []string {
+	if slices.Contains(flags, f) {
+		return flags
+	}
+	flags = append(flags, f)
+	slices.Sort(flags)
+	return flags
 }
 
 // CompareRows orders rows by first packet time, then client address and
