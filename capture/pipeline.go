@@ -15,7 +15,7 @@ import (
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
-// Config is one offline run.
+// Config is one run.
 type Config struct {
 	Files  []string
 	Stdin  io.Reader
@@ -25,7 +25,29 @@ type Config struct {
 	Detail bool
 	// Reassembly overrides the assembler's limits; zero means defaults.
 	Reassembly reassembly.Options
+	// Stream writes each row as soon as its connection is decided, in
+	// decision order (live capture); otherwise rows come out sorted.
+	Stream bool
+	// MaxRows stops the run after that many rows (tlsscan -c); 0: no limit.
+	MaxRows uint64
+	// Stop ends the run when closed (a signal, --duration): connections
+	// still open are reported with what is known.
+	Stop <-chan struct{}
 }
+
+// Source is where packets come from: capture files or an interface.
+type Source interface {
+	// Next returns the next TCP segment, io.EOF at the end, ErrNoPacket
+	// when none arrived within the poll interval (live), or a *FileError
+	// after which it can be called again.
+	Next() (*Segment, error)
+	Stats() Stats
+	Close() error
+}
+
+// ErrNoPacket is a live source's "nothing yet": the pipeline uses the pause
+// to close idle connections and to notice Stop.
+var ErrNoPacket = errors.New("capture: no packet within the poll interval")
 
 // UsageError is a configuration Run cannot start with (the command line's
 // fault, not the input's).
@@ -53,26 +75,45 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 		return nil, &UsageError{Err: err}
 	}
 	defer src.Close()
+	return Analyze(cfg, src, out)
+}
+
+// Analyze runs the pipeline over any Source. The caller closes src.
+func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 	res := &Result{}
 	ropts := cfg.Reassembly
 	ropts.Parse.KeepChains = cfg.Detail
 	conv := NewConverter(cfg.Detail)
-	// Rows wait in a heap until no connection still undecided can sort
-	// before them, so memory holds only the handshakes in progress, not
-	// every row of the capture.
+	sum := &res.Summary
 	var ready rowHeap
+	var writeErr error
+	write := func(row *report.Row) {
+		if writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows) {
+			return
+		}
+		sum.TLSConns++
+		sum.Add(row)
+		writeErr = out.WriteRow(row)
+	}
 	asm := reassembly.New(ropts, func(r *reassembly.Result) {
-		if r.Conn.IsTLS() {
-			row := conv.Row(r)
-			if r.Evicted {
-				row.Flags = addFlag(row.Flags, "evicted")
-			}
+		if !r.Conn.IsTLS() {
+			return
+		}
+		row := conv.Row(r)
+		if r.Evicted {
+			row.Flags = addFlag(row.Flags, "evicted")
+		}
+		if cfg.Stream {
+			write(row)
+		} else {
+			// Rows wait in a heap until no connection still undecided
+			// can sort before them, so memory holds only the handshakes
+			// in progress, not every row of the capture.
 			heap.Push(&ready, row)
 		}
 	})
-	sum := &res.Summary
 	var now time.Time
-	release := func(all bool) error {
+	release := func(all bool) {
 		limit, pending := asm.Watermark()
 		if !pending || now.Before(limit) {
 			// A connection yet to start begins no earlier than the
@@ -80,19 +121,25 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 			limit = now
 		}
 		for ready.Len() > 0 && (all || ready[0].Time.Before(limit)) {
-			row := heap.Pop(&ready).(*report.Row)
-			sum.TLSConns++
-			sum.Add(row)
-			if err := out.WriteRow(row); err != nil {
-				return err
-			}
+			write(heap.Pop(&ready).(*report.Row))
 		}
-		return nil
 	}
-	for {
+	done := func() bool {
+		select {
+		case <-cfg.Stop:
+			return true
+		default:
+		}
+		return writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows)
+	}
+	for !done() {
 		seg, err := src.Next()
 		if err == io.EOF {
 			break
+		}
+		if err == ErrNoPacket {
+			asm.Tick(time.Now())
+			continue
 		}
 		if err != nil {
 			var fe *FileError
@@ -108,21 +155,19 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 		}
 		asm.Add(seg.Net, &seg.TCP, seg.CI)
 		if ready.Len() > 0 {
-			if err := release(false); err != nil {
-				return res, err
-			}
+			release(false)
 		}
 	}
+	// Connections still open are reported with what is known: flushing
+	// decides them (truncated where the handshake had not ended).
 	asm.Close()
-	if err := release(true); err != nil {
-		return res, err
-	}
+	release(true)
 	st := src.Stats()
 	as := asm.Stats()
 	sum.Files, sum.Packets, sum.Bytes = st.Files, st.Packets, st.Bytes
 	sum.NonTCP, sum.DecodeErrors = st.NonTCP, st.DecodeErrors
 	sum.TCPConns, sum.Evicted = as.TCPConns, as.Evicted
-	return res, nil
+	return res, writeErr
 }
 
 // rowHeap orders rows by CompareRows.

@@ -124,17 +124,24 @@ func (c *context) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureInfo) {
 	a.ctx.ci = ci
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
-	now := ci.Timestamp
-	if now.Sub(a.lastFlush) >= flushEvery || now.Before(a.lastFlush) {
-		if !a.lastFlush.IsZero() {
-			_, closed := a.asm.FlushCloseOlderThan(now.Add(-a.opts.IdleTimeout))
-			a.stats.Idle += uint64(closed)
-		}
-		a.lastFlush = now
-	}
+	a.Tick(ci.Timestamp)
 	if a.open > a.opts.MaxConns {
-		a.evict(now)
+		a.evict(ci.Timestamp)
 	}
+}
+
+// Tick closes connections idle for IdleTimeout as of now, at most every
+// flushEvery. Add calls it with capture time; a live capture also calls it
+// with the wall clock while no packet arrives.
+func (a *Assembler) Tick(now time.Time) {
+	if now.Sub(a.lastFlush) < flushEvery && !now.Before(a.lastFlush) {
+		return
+	}
+	if !a.lastFlush.IsZero() {
+		_, closed := a.asm.FlushCloseOlderThan(now.Add(-a.opts.IdleTimeout))
+		a.stats.Idle += uint64(closed)
+	}
+	a.lastFlush = now
 }
 
 // evict closes connections until the table is back under 90% of
