@@ -326,7 +326,8 @@ type source struct {
 
 	// ngSync is whether big is known to be the byte order of the pcapng
 	// section at the read position, which the look-ahead needs.
-	ngSync bool
+	ngSync   bool
+	ngIfaces []ngIface // see ngInterface
 
 	packets uint64 // records returned so far: the number of the last one
 
@@ -543,27 +544,57 @@ func (s *source) nextPcapng() ([]byte, gopacket.CaptureInfo, layers.LinkType, er
 		}
 		return nil, ci, 0, readerError(err, errBlockTruncated)
 	}
-	// pcapgo checked the index against the section's interfaces.
-	iface, err := s.ngr.Interface(ci.InterfaceIndex)
+	iface, err := s.ngInterface(ci.InterfaceIndex)
 	if err != nil {
 		return nil, ci, 0, readerError(err, errBlockTruncated)
 	}
-	if iface.SnapLength != 0 && uint64(ci.CaptureLength) > uint64(iface.SnapLength) {
-		return nil, ci, 0, recordTooLong(uint32(ci.CaptureLength), iface.SnapLength)
+	if iface.snaplen != 0 && uint64(ci.CaptureLength) > uint64(iface.snaplen) {
+		return nil, ci, 0, recordTooLong(uint32(ci.CaptureLength), iface.snaplen)
 	}
 	if ci.CaptureLength > maxRecord {
 		return nil, ci, 0, recordTooLong(uint32(ci.CaptureLength), maxRecord)
 	}
-	if !supportedLink(iface.LinkType) {
-		return nil, ci, 0, unsupportedLink(iface.LinkType)
+	if !supportedLink(iface.link) {
+		return nil, ci, 0, unsupportedLink(iface.link)
 	}
-	return data, ci, iface.LinkType, nil
+	return data, ci, iface.link, nil
+}
+
+type ngIface struct {
+	link    layers.LinkType
+	snaplen uint32
+}
+
+// ngInterface returns what a packet needs of its interface. NgReader's
+// Interface copies a struct of some 300 bytes, so the interfaces are cached;
+// the look-ahead drops the cache when it passes an interface or section
+// header, and without it in sync such a block may pass unseen, so the cache
+// is then not used.
+func (s *source) ngInterface(i int) (ngIface, error) {
+	if !s.ngSync {
+		iface, err := s.ngr.Interface(i)
+		return ngIface{iface.LinkType, iface.SnapLength}, err
+	}
+	if i >= len(s.ngIfaces) {
+		s.ngIfaces = s.ngIfaces[:0]
+		for j := range s.ngr.NInterfaces() {
+			iface, _ := s.ngr.Interface(j)
+			s.ngIfaces = append(s.ngIfaces, ngIface{iface.LinkType, iface.SnapLength})
+		}
+		if i >= len(s.ngIfaces) || i < 0 {
+			// pcapgo checked the index against the section's interfaces.
+			_, err := s.ngr.Interface(i)
+			return ngIface{}, err
+		}
+	}
+	return s.ngIfaces[i], nil
 }
 
 const (
 	ngByteOrderMagic        = 0x1a2b3c4d
 	ngByteOrderMagicSwapped = 0x4d3c2b1a
 	ngSectionHeader         = 0x0a0d0d0a
+	ngInterfaceDescription  = 1
 	ngPacketBlock           = 2
 	ngSimplePacket          = 3
 	ngEnhancedPacket        = 6
@@ -658,6 +689,8 @@ func (s *source) ngLookAhead() error {
 					return fmt.Errorf("malformed pcapng decryption secrets block (length %d, secrets length %d)", blen, n)
 				}
 			}
+		case ngSectionHeader, ngInterfaceDescription:
+			s.ngIfaces = s.ngIfaces[:0]
 		case ngSystemdJournal, ngCustomCopy, ngCustomNoCopy:
 			s.packets++
 		}

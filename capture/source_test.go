@@ -300,6 +300,42 @@ func srcPcapng(t testing.TB, links []layers.LinkType, rs []srcRec) []byte {
 	return buf.Bytes()
 }
 
+// srcPcapngBE writes a big-endian pcapng section with one interface,
+// which pcapgo cannot write.
+func srcPcapngBE(link layers.LinkType, rs []srcRec) []byte {
+	be := binary.BigEndian
+	b := be.AppendUint32(nil, 0x0a0d0d0a)
+	b = be.AppendUint32(b, 28)
+	b = be.AppendUint32(b, 0x1a2b3c4d)
+	b = be.AppendUint16(b, 1)
+	b = be.AppendUint16(b, 0)
+	b = be.AppendUint64(b, ^uint64(0)) // section length unknown
+	b = be.AppendUint32(b, 28)
+	b = be.AppendUint32(b, 1) // IDB, microsecond timestamps by default
+	b = be.AppendUint32(b, 20)
+	b = be.AppendUint16(b, uint16(link))
+	b = be.AppendUint16(b, 0)
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint32(b, 20)
+	for _, r := range rs {
+		ci := r.ci()
+		pad := (4 - len(r.data)%4) % 4
+		blen := uint32(32 + len(r.data) + pad)
+		us := uint64(ci.Timestamp.UnixMicro())
+		b = be.AppendUint32(b, 6)
+		b = be.AppendUint32(b, blen)
+		b = be.AppendUint32(b, 0)
+		b = be.AppendUint32(b, uint32(us>>32))
+		b = be.AppendUint32(b, uint32(us))
+		b = be.AppendUint32(b, uint32(ci.CaptureLength))
+		b = be.AppendUint32(b, uint32(ci.Length))
+		b = append(b, r.data...)
+		b = append(b, make([]byte, pad)...)
+		b = be.AppendUint32(b, blen)
+	}
+	return b
+}
+
 func srcGzip(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -609,6 +645,18 @@ func TestSourceDecode(t *testing.T) {
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 3, srcP6)},
 		},
 		{
+			// Sections in both byte orders, where interface 0 changes link type.
+			name: "pcapng sections",
+			file: func(t *testing.T) []byte {
+				var b []byte
+				b = append(b, srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t)))...)
+				b = append(b, srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(t), srcP4b.ip(t)))...)
+				b = append(b, srcPcapng(t, []layers.LinkType{layers.LinkTypeLinuxSLL2}, srcRecs(srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t))))...)
+				return b
+			},
+			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6), srcWant(F, 3, srcP4b), srcWant(F, 4, srcP6)},
+		},
+		{
 			name: "gzip pcap",
 			file: func(t *testing.T) []byte {
 				return srcGzip(t, srcPcap(t, eth, 65535, true, srcRecs(srcP4.eth(t), srcP6.eth(t))))
@@ -824,6 +872,17 @@ func TestSourceFileErrors(t *testing.T) {
 				return b
 			},
 			segs: 2, err: "x.pcap: packet 3: malformed pcapng packet block (length 112, record length 112)",
+		},
+		{
+			name: "absurd record length in a big-endian pcapng section",
+			file: func(t *testing.T) []byte {
+				b := append(srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t))),
+					srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(t), srcP4b.ip(t)))...)
+				blen := int(binary.BigEndian.Uint32(b[len(b)-4:]))
+				binary.BigEndian.PutUint32(b[len(b)-blen+20:], 1<<20)
+				return b
+			},
+			segs: 2, err: "x.pcap: packet 3: record length 1048576 exceeds the 262144-byte limit",
 		},
 		{
 			name: "pcapng trailing block length differs",
@@ -1174,6 +1233,7 @@ func FuzzSourceFile(f *testing.F) {
 		srcPcapng(f, []layers.LinkType{eth, layers.LinkTypeLinuxSLL2}, []srcRec{{data: frames[0], ts: srcT0}, {data: srcSLL2(layers.EthernetTypeIPv4, srcP4.ip(f)), ts: srcT0, iface: 1}}),
 		srcGzip(f, srcPcap(f, layers.LinkTypeLinuxSLL, 100, false, srcRecs(srcSLL(layers.EthernetTypeIPv4, srcP4.ip(f))))),
 		srcGzip(f, srcPcapng(f, []layers.LinkType{layers.LinkTypeLoop}, srcRecs(srcFamily(binary.BigEndian, 2, srcP4.ip(f))))),
+		append(srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(f))), srcPcapng(f, []layers.LinkType{eth}, srcRecs(frames[0]))...),
 	}
 	for _, s := range seeds {
 		f.Add(s)
