@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/tlsscan/tlsscan/capture/filter"
 )
 
 // Segment is one TCP segment decoded from a capture. It and TCP.Payload are
@@ -36,7 +39,11 @@ type Segment struct {
 }
 
 // Options tunes OpenFiles.
-type Options struct{} // reserved (a BPF filter will be added later)
+type Options struct {
+	// Filter keeps only the packets a tcpdump expression matches (-f),
+	// as tcpdump does when reading a file; nil keeps everything.
+	Filter *filter.Filter
+}
 
 // Stats are the front end's counters.
 type Stats struct {
@@ -45,6 +52,7 @@ type Stats struct {
 	Bytes        uint64 // sum of captured lengths
 	NonTCP       uint64 // not TCP over IPv4/IPv6 (ARP, UDP, ICMP, IP fragments after the first, ...)
 	DecodeErrors uint64 // headers that could not be decoded (truncated/garbage IP or TCP header)
+	Filtered     uint64 // packets the -f filter left out
 }
 
 // FileError is a problem with one input file. Next returns it, then moves on
@@ -91,6 +99,34 @@ const (
 	maxExtHeaders = 16
 )
 
+// decoder turns a link-layer packet into the Segment it owns; files and
+// live capture share it.
+type decoder struct {
+	seg    Segment
+	filter *filter.Filter
+	fpkt   filter.Packet
+}
+
+// matches applies the user's filter to the decoded TCP segment. Only TCP
+// segments reach the analysis, so a filter needs no other view of a packet.
+func (d *decoder) matches() bool {
+	if d.filter == nil {
+		return true
+	}
+	src, dst := d.seg.Net.Endpoints()
+	p := &d.fpkt
+	p.IPVersion = 4
+	if d.seg.Net.EndpointType() == layers.EndpointIPv6 {
+		p.IPVersion = 6
+	}
+	p.Src, _ = netip.AddrFromSlice(src.Raw())
+	p.Dst, _ = netip.AddrFromSlice(dst.Raw())
+	p.Proto = 6
+	p.SrcPort, p.DstPort = uint16(d.seg.TCP.SrcPort), uint16(d.seg.TCP.DstPort)
+	p.Fragment = false
+	return d.filter.Match(p)
+}
+
 // Files reads several capture files as one capture. It is not safe for
 // concurrent use.
 type Files struct {
@@ -100,8 +136,8 @@ type Files struct {
 	pos     int // next index in inputs
 	cur     *source
 	closed  bool
-	seg     Segment
 	stats   Stats
+	decoder
 
 	// Buffers are reused from file to file: only standard input, which may
 	// be opened while other files are probed, gets its own.
@@ -156,6 +192,7 @@ func OpenFiles(names []string, stdin io.Reader, opts Options) (*Files, error) {
 		bufs:   buffers{size: readBufferSize},
 		probe:  buffers{size: probeBufferSize},
 	}
+	f.filter = opts.Filter
 	sawStdin := false
 	for _, name := range names {
 		if name == "-" {
@@ -209,7 +246,18 @@ func (f *Files) Next() (*Segment, error) {
 		}
 		f.stats.Packets++
 		f.stats.Bytes += uint64(ci.CaptureLength)
-		switch f.decode(link, data, ci.CaptureLength < ci.Length) {
+		if f.filter != nil {
+			if m, handled := f.filter.MatchRaw(data, link); handled && !m {
+				f.stats.Filtered++
+				continue
+			}
+		}
+		v := f.decode(link, data, ci.CaptureLength < ci.Length)
+		if v == isTCP && !f.matches() {
+			f.stats.Filtered++
+			continue
+		}
+		switch v {
 		case isTCP:
 			f.seg.CI = ci
 			// pcapgo's AncillaryData aliases its reader state; nothing here
@@ -836,25 +884,25 @@ func supportedLink(lt layers.LinkType) bool {
 	return false
 }
 
-// decode fills f.seg.Net, f.seg.TCP and f.seg.Cut from a packet. capCut is
+// decode fills d.seg.Net, d.seg.TCP and d.seg.Cut from a packet. capCut is
 // whether the snaplen cut the record.
-func (f *Files) decode(link layers.LinkType, p []byte, capCut bool) verdict {
+func (d *decoder) decode(link layers.LinkType, p []byte, capCut bool) verdict {
 	switch link {
 	case layers.LinkTypeEthernet:
 		if len(p) < 14 {
 			return malformed
 		}
-		return f.ethertype(binary.BigEndian.Uint16(p[12:]), p[14:], capCut)
+		return d.ethertype(binary.BigEndian.Uint16(p[12:]), p[14:], capCut)
 	case layers.LinkTypeLinuxSLL:
 		if len(p) < 16 {
 			return malformed
 		}
-		return f.ethertype(binary.BigEndian.Uint16(p[14:]), p[16:], capCut)
+		return d.ethertype(binary.BigEndian.Uint16(p[14:]), p[16:], capCut)
 	case layers.LinkTypeLinuxSLL2:
 		if len(p) < 20 {
 			return malformed
 		}
-		return f.ethertype(binary.BigEndian.Uint16(p[0:]), p[20:], capCut)
+		return d.ethertype(binary.BigEndian.Uint16(p[0:]), p[20:], capCut)
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		if len(p) < 4 {
 			return malformed
@@ -867,9 +915,9 @@ func (f *Files) decode(link layers.LinkType, p []byte, capCut bool) verdict {
 		}
 		switch fam {
 		case 2: // AF_INET everywhere
-			return f.ipv4(p[4:], capCut)
+			return d.ipv4(p[4:], capCut)
 		case 24, 28, 30: // AF_INET6 on OpenBSD/NetBSD, FreeBSD, macOS
-			return f.ipv6(p[4:], capCut)
+			return d.ipv6(p[4:], capCut)
 		}
 		return notTCP
 	case layers.LinkTypeRaw, linkTypeRawBSD, linkTypeRawOpenBSD:
@@ -878,26 +926,26 @@ func (f *Files) decode(link layers.LinkType, p []byte, capCut bool) verdict {
 		}
 		switch p[0] >> 4 {
 		case 4:
-			return f.ipv4(p, capCut)
+			return d.ipv4(p, capCut)
 		case 6:
-			return f.ipv6(p, capCut)
+			return d.ipv6(p, capCut)
 		}
 		return malformed
 	case layers.LinkTypeIPv4:
-		return f.ipv4(p, capCut)
+		return d.ipv4(p, capCut)
 	case layers.LinkTypeIPv6:
-		return f.ipv6(p, capCut)
+		return d.ipv6(p, capCut)
 	}
 	return notTCP
 }
 
-func (f *Files) ethertype(et uint16, p []byte, capCut bool) verdict {
+func (d *decoder) ethertype(et uint16, p []byte, capCut bool) verdict {
 	for range maxTags {
 		switch et {
 		case 0x0800:
-			return f.ipv4(p, capCut)
+			return d.ipv4(p, capCut)
 		case 0x86dd:
-			return f.ipv6(p, capCut)
+			return d.ipv6(p, capCut)
 		case 0x8100, 0x88a8, 0x9100: // 802.1Q, 802.1ad, and pre-standard QinQ
 			if len(p) < 4 {
 				return malformed
@@ -911,7 +959,7 @@ func (f *Files) ethertype(et uint16, p []byte, capCut bool) verdict {
 	return notTCP
 }
 
-func (f *Files) ipv4(p []byte, capCut bool) verdict {
+func (d *decoder) ipv4(p []byte, capCut bool) verdict {
 	if len(p) < 20 || p[0]>>4 != 4 {
 		return malformed
 	}
@@ -940,11 +988,11 @@ func (f *Files) ipv4(p []byte, capCut bool) verdict {
 		return notTCP // a later fragment: no TCP header
 	}
 	first := frag&0x2000 != 0
-	f.seg.Net = gopacket.NewFlow(layers.EndpointIPv4, p[12:16], p[16:20])
-	return f.tcp(p[ihl:], cut || first, first)
+	d.seg.Net = gopacket.NewFlow(layers.EndpointIPv4, p[12:16], p[16:20])
+	return d.tcp(p[ihl:], cut || first, first)
 }
 
-func (f *Files) ipv6(p []byte, capCut bool) verdict {
+func (d *decoder) ipv6(p []byte, capCut bool) verdict {
 	if len(p) < 40 || p[0]>>4 != 6 {
 		return malformed
 	}
@@ -962,8 +1010,8 @@ func (f *Files) ipv6(p []byte, capCut bool) verdict {
 	for range maxExtHeaders {
 		switch next {
 		case 6:
-			f.seg.Net = gopacket.NewFlow(layers.EndpointIPv6, p[8:24], p[24:40])
-			return f.tcp(q, cut || first, first)
+			d.seg.Net = gopacket.NewFlow(layers.EndpointIPv6, p[8:24], p[24:40])
+			return d.tcp(q, cut || first, first)
 		case 0, 43, 60: // hop-by-hop, routing, destination options
 			if len(q) < 8 {
 				return malformed
@@ -1002,7 +1050,7 @@ func (f *Files) ipv6(p []byte, capCut bool) verdict {
 // tcp decodes the TCP header in p. A first fragment too short to hold the
 // whole header is not counted as a decode error: the datagram is fine, only
 // we do not reassemble IP fragments.
-func (f *Files) tcp(p []byte, cut, fragment bool) verdict {
+func (d *decoder) tcp(p []byte, cut, fragment bool) verdict {
 	bad := malformed
 	if fragment {
 		bad = notTCP
@@ -1015,9 +1063,9 @@ func (f *Files) tcp(p []byte, cut, fragment bool) verdict {
 	if off := int(p[12]>>4) * 4; off < 20 || off > len(p) {
 		return bad
 	}
-	if f.seg.TCP.DecodeFromBytes(p, gopacket.NilDecodeFeedback) != nil {
+	if d.seg.TCP.DecodeFromBytes(p, gopacket.NilDecodeFeedback) != nil {
 		return bad
 	}
-	f.seg.Cut = cut
+	d.seg.Cut = cut
 	return isTCP
 }

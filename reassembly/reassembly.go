@@ -122,26 +122,33 @@ func (c *context) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 // Add feeds one TCP segment. tcp.Payload must stay valid until Add returns.
 func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureInfo) {
+	// Idle connections are closed before the packet is assembled, so the
+	// outcome depends only on the packet's own time, not on which other
+	// packets this Assembler happened to see: a run sharded over several
+	// Assemblers (-j) decides exactly as one does.
+	a.Tick(ci.Timestamp)
 	a.ctx.ci = ci
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
-	a.Tick(ci.Timestamp)
 	if a.open > a.opts.MaxConns {
 		a.evict(ci.Timestamp)
 	}
 }
 
-// Tick closes connections idle for IdleTimeout as of now, at most every
-// flushEvery. Add calls it with capture time; a live capture also calls it
-// with the wall clock while no packet arrives.
+// Tick closes the connections idle for IdleTimeout, checking at fixed
+// boundaries of capture time (multiples of flushEvery): at the first call
+// past a boundary b it closes those last seen before b - IdleTimeout. Add
+// calls it with capture time; a live capture also calls it with the wall
+// clock while no packet arrives.
 func (a *Assembler) Tick(now time.Time) {
-	if now.Sub(a.lastFlush) < flushEvery && !now.Before(a.lastFlush) {
+	b := now.Truncate(flushEvery)
+	if !b.After(a.lastFlush) {
 		return
 	}
 	if !a.lastFlush.IsZero() {
-		_, closed := a.asm.FlushCloseOlderThan(now.Add(-a.opts.IdleTimeout))
+		_, closed := a.asm.FlushCloseOlderThan(b.Add(-a.opts.IdleTimeout))
 		a.stats.Idle += uint64(closed)
 	}
-	a.lastFlush = now
+	a.lastFlush = b
 }
 
 // evict closes connections until the table is back under 90% of
