@@ -33,6 +33,9 @@ type Config struct {
 	// Stop ends the run when closed (a signal, --duration): connections
 	// still open are reported with what is known.
 	Stop <-chan struct{}
+	// Workers shards connections over that many goroutines (-j); 0 or 1
+	// runs everything in the caller's goroutine.
+	Workers int
 }
 
 // Source is where packets come from: capture files or an interface.
@@ -75,7 +78,7 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 		return nil, &UsageError{Err: err}
 	}
 	defer src.Close()
-	return Analyze(cfg, src, out)
+	return AnalyzeParallel(cfg, src, out, cfg.Workers)
 }
 
 // Analyze runs the pipeline over any Source. The caller closes src.

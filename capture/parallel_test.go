@@ -1,0 +1,66 @@
+package capture
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tlsscan/tlsscan/report"
+)
+
+// TestParallelIdentical holds -j N to its promise: the same bytes as a
+// single worker, on every capture we have.
+func TestParallelIdentical(t *testing.T) {
+	var files []string
+	for _, root := range []string{"../pcaps", "../../shared/corpus/zeek/traces", "../../shared/corpus/wireshark/captures"} {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".md") && !strings.HasSuffix(p, ".txt") &&
+				!strings.Contains(p, "/certs/") && !strings.Contains(p, "/golden/") && !strings.Contains(p, "/craft/") {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	run := func(file string, workers int) string {
+		var buf bytes.Buffer
+		w := report.NewWriter(&buf, report.FormatJSON, report.Options{})
+		res, err := Run(Config{Files: []string{file}, Workers: workers, Detail: true}, w)
+		if err != nil {
+			t.Fatalf("%s -j %d: %v", file, workers, err)
+		}
+		if err := w.Close(nil); err != nil {
+			t.Fatal(err)
+		}
+		res.Summary.Duration = 0
+		var sum bytes.Buffer
+		report.WriteSummary(&sum, &res.Summary)
+		return buf.String() + sum.String()
+	}
+	for _, f := range files {
+		one := run(f, 1)
+		for _, n := range []int{2, 3} {
+			if got := run(f, n); got != one {
+				t.Errorf("%s: -j %d differs from -j 1\n--- -j 1\n%s--- -j %d\n%s", f, n, one, n, got)
+			}
+		}
+	}
+}
+
+// TestParallelNotVacuous makes sure the comparison above compares rows.
+func TestParallelNotVacuous(t *testing.T) {
+	var buf bytes.Buffer
+	w := report.NewWriter(&buf, report.FormatCSV, report.Options{})
+	res, err := Run(Config{Files: []string{"../pcaps/real/multi.pcap"}, Workers: 3}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close(nil)
+	if res.Summary.TLSConns != 8 || strings.Count(buf.String(), "\n") != 9 {
+		t.Fatalf("want 8 rows from multi.pcap with -j 3, got %d:\n%s", res.Summary.TLSConns, buf.String())
+	}
+}
