@@ -146,3 +146,25 @@ func relPaths(s string) string {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestFixturesListed keeps pcaps/README honest: every capture under pcaps/
+// has a line there saying how it was made.
+func TestFixturesListed(t *testing.T) {
+	index, err := os.ReadFile(filepath.Join("..", "..", "pcaps", "README"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"real", "crafted", "hostile"} {
+		root := filepath.Join("..", "..", "pcaps", sub)
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(filepath.Join("..", "..", "pcaps"), path)
+			if !bytes.Contains(index, []byte("`"+filepath.ToSlash(rel)+"`")) {
+				t.Errorf("pcaps/README has no line for %s", rel)
+			}
+			return nil
+		})
+	}
+}

@@ -60,7 +60,7 @@ func craftedItems() []Item {
 			buildOverlapConflict},
 		{"crafted/midstream.pcap",
 			"capture starts inside the server's Certificate record (no SYN, no ClientHello, no ServerHello); whole records follow: ServerKeyExchange, CertificateRequest, ServerHelloDone, client Certificate/ClientKeyExchange/CertificateVerify, CCS, Finished, application data",
-			"flag partial; no SNI, version or cipher; server_certs unknown; cert_requested yes, client_cert sent, client_certs 1",
+			"no row: tlsscan reports a connection only when a ClientHello or ServerHello was seen (README), and here neither was; the connection is counted in the summary",
 			buildMidstream},
 		{"crafted/gap.pcap",
 			"TLS 1.2 mTLS (client chain of 2); the 2nd 256-byte segment of the client's flight, inside its Certificate message, is missing (a hole in the sequence space; the server's ACKs cover it)",
@@ -246,7 +246,7 @@ func overlapExpect() string {
 	if err != nil {
 		return "?"
 	}
-	return fmt.Sprintf("a flag for the conflicting overlap; first copy wins, so the handshake parses as TLSv1.2, full, cert_requested yes, client_cert sent, established, and the server leaf's sha256 is %x (taking the retransmitted copy would give %x; Wireshark takes it and shows the Certificate malformed)",
+	return fmt.Sprintf("no flag (gopacket keeps the first copy and does not tell a conflicting overlap from a plain retransmission; README); first copy wins, so the handshake parses as TLSv1.2, full, cert_requested yes, client_cert sent, established, and the server leaf's sha256 is %x (taking the retransmitted copy would give %x; Wireshark takes it and shows the Certificate malformed)",
 		sha256.Sum256(p.Server.DER), sha256.Sum256(mutated))
 }
 
