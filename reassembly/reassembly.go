@@ -15,6 +15,7 @@ package reassembly
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -86,6 +87,7 @@ type Assembler struct {
 	lastFlush time.Time
 	ctx       context
 	open      int       // streams created and not yet complete
+	live      []*stream // the open streams, in no order (index in stream.slot)
 	pending   []*stream // streams not yet emitted, in creation order (head first)
 	head      int
 	evicting  bool
@@ -151,23 +153,33 @@ func (a *Assembler) Tick(now time.Time) {
 	a.lastFlush = b
 }
 
-// evict closes connections until the table is back under 90% of
-// MaxConns. gopacket can only close by age, so the idle threshold is
-// halved until enough have gone; at the last step everything not seen at
-// this very instant goes. Each call is O(connections), and the 10%
-// headroom makes it rare.
+// evict closes the least recently active connections until the table is
+// back under 90% of MaxConns. gopacket can only close by age, so the age
+// cutoff is read off a sample of the open connections' last-packet times:
+// one pass to sample, one flush per try, rather than a scan per guess.
 func (a *Assembler) evict(now time.Time) {
 	a.evicting = true
 	defer func() { a.evicting = false }()
 	target := a.opts.MaxConns * 9 / 10
-	for d := a.opts.IdleTimeout / 2; a.open > target; d /= 2 {
-		if d < time.Millisecond {
-			d = 0
+	const samples = 512
+	var seen [samples]time.Time
+	for try := 0; a.open > target && try < 4; try++ {
+		n := min(samples, len(a.live))
+		step := len(a.live) / n
+		for i := range n {
+			seen[i] = a.live[i*step].res.Last
 		}
-		a.asm.FlushCloseOlderThan(now.Add(-d))
-		if d == 0 {
-			break
+		sample := seen[:n]
+		slices.SortFunc(sample, time.Time.Compare)
+		// The share to evict, plus a margin that grows with each try
+		// (ties in last-seen times make one cutoff take fewer).
+		q := (a.open - target) * n / a.open
+		q = min(n-1, q+(try+1)*n/16)
+		cut := sample[q].Add(time.Nanosecond)
+		if try == 3 {
+			cut = now.Add(time.Nanosecond)
 		}
+		a.asm.FlushCloseOlderThan(cut)
 	}
 }
 
@@ -216,9 +228,8 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	}
 	a := f.a
 	a.stats.TCPConns++
-	s := &stream{a: a, conn: tlsparse.NewConn(a.opts.Parse)}
+	s := &stream{a: a, initiator: -1}
 	s.res.Order = a.stats.TCPConns
-	s.res.Conn = s.conn
 	src, _ := netip.AddrFromSlice(net.Src().Raw())
 	dst, _ := netip.AddrFromSlice(net.Dst().Raw())
 	s.res.Addr[0] = netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
@@ -226,6 +237,8 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	s.res.First = ac.GetCaptureInfo().Timestamp
 	s.res.Last = s.res.First
 	a.open++
+	s.slot = len(a.live)
+	a.live = append(a.live, s)
 	a.pending = append(a.pending, s)
 	return s
 }
@@ -238,20 +251,51 @@ type stream struct {
 	rst      bool
 	emitted  bool // the result went out; conn is released
 	complete bool
+	slot     int // index in Assembler.live
+
+	// What is known before the first payload byte, when conn is made: a
+	// SYN flood or a port scan never costs a TLS parser.
+	initiator int8
+	mid       [2]bool
+}
+
+// parser returns the connection's TLS state, making it on first use.
+func (s *stream) parser() *tlsparse.Conn {
+	if s.conn == nil {
+		s.conn = tlsparse.NewConn(s.a.opts.Parse)
+		s.res.Conn = s.conn
+		if s.initiator >= 0 {
+			s.conn.SetInitiator(int(s.initiator))
+		}
+		for h, m := range s.mid {
+			if m {
+				s.conn.SetMidstream(h)
+			}
+		}
+	}
+	return s.conn
 }
 
 // maybeEmit hands the result over once nothing more in the packets can
 // change it, and drops the parser state: from here on the connection
 // costs only gopacket's bookkeeping until it closes.
 func (s *stream) maybeEmit(final bool) {
-	if s.emitted || !(final || s.conn.Decided() || s.conn.NotTLS()) {
+	if s.emitted {
+		return
+	}
+	if s.conn == nil {
+		// No payload yet: nothing to report, but the connection may
+		// still start talking, unless this is the end.
+		if final {
+			s.emitted = true
+		}
+		return
+	}
+	if !(final || s.conn.Decided() || s.conn.NotTLS()) {
 		return
 	}
 	s.emitted = true
 	s.res.Evicted = final && s.a.evicting
-	if s.res.Evicted {
-		s.a.stats.Evicted++
-	}
 	s.a.emit(&s.res)
 	s.res.Conn, s.conn = nil, nil
 }
@@ -274,7 +318,10 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 	}
 	h := half(dir)
 	if tcp.SYN && !tcp.ACK {
-		s.conn.SetInitiator(h)
+		s.initiator = int8(h)
+		if s.conn != nil {
+			s.conn.SetInitiator(h)
+		}
 	}
 	if tcp.RST {
 		s.rst = true
@@ -284,7 +331,10 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 		// rather than wait for a SYN that will never come, and tell the
 		// parser its first bytes may fall inside a record.
 		*start = true
-		s.conn.SetMidstream(h)
+		s.mid[h] = true
+		if s.conn != nil {
+			s.conn.SetMidstream(h)
+		}
 	}
 	return true
 }
@@ -296,26 +346,30 @@ func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
 	dir, _, end, skip := sg.Info()
 	h := half(dir)
 	avail, _ := sg.Lengths()
-	if skip > 0 {
-		s.conn.Gap(h)
+	if avail == 0 && s.conn == nil {
+		return // a bare FIN/RST before any payload: nothing to parse
 	}
-	if avail > 0 && s.conn.Wants(h) {
+	conn := s.parser()
+	if skip > 0 {
+		conn.Gap(h)
+	}
+	if avail > 0 && conn.Wants(h) {
 		// Fetch copies only when the bytes span several segments or
 		// include kept bytes; a lone in-order segment is returned as is.
 		data := sg.Fetch(avail)
-		n := s.conn.Feed(h, data)
+		n := conn.Feed(h, data)
 		if n < avail {
 			sg.KeepFrom(n)
 		}
 		if end {
-			s.conn.Close(h, avail-n)
+			conn.Close(h, avail-n)
 		}
 	} else if end {
-		s.conn.Close(h, 0)
+		conn.Close(h, 0)
 	}
 	if s.rst {
-		s.conn.Close(0, 0)
-		s.conn.Close(1, 0)
+		conn.Close(0, 0)
+		conn.Close(1, 0)
 	}
 	s.maybeEmit(false)
 }
@@ -324,6 +378,15 @@ func (s *stream) ReassemblyComplete(ac gpr.AssemblerContext) bool {
 	if !s.complete {
 		s.complete = true
 		s.a.open--
+		if s.a.evicting {
+			s.a.stats.Evicted++
+		}
+		// Swap-remove from the table of open streams.
+		live := s.a.live
+		last := live[len(live)-1]
+		live[s.slot], last.slot = last, s.slot
+		live[len(live)-1] = nil
+		s.a.live = live[:len(live)-1]
 	}
 	s.maybeEmit(true)
 	return true
