@@ -90,6 +90,7 @@ type Assembler struct {
 	live      []*stream // the open streams, in no order (index in stream.slot)
 	pending   []*stream // streams not yet emitted, in creation order (head first)
 	head      int
+	settled   int // emitted streams still in pending
 	evicting  bool
 }
 
@@ -199,13 +200,14 @@ func (a *Assembler) Watermark() (t time.Time, ok bool) {
 	for a.head < len(a.pending) && a.pending[a.head].emitted {
 		a.pending[a.head] = nil
 		a.head++
+		a.settled--
 	}
 	if a.head > 1024 && a.head*2 > len(a.pending) {
 		// Compact: the slice's live part moved far from its start.
 		n := copy(a.pending, a.pending[a.head:])
 		clear(a.pending[n:])
 		a.pending = a.pending[:n]
-		a.head = 0
+		a.head = 0 // settled counts entries at or after head: unchanged
 	}
 	if a.head == len(a.pending) {
 		return time.Time{}, false
@@ -259,6 +261,25 @@ type stream struct {
 	mid       [2]bool
 }
 
+// settle marks the stream emitted and keeps the pending list from pinning
+// settled streams: once half of it is settled it is filtered in place
+// (amortised O(1) per stream), whatever the oldest pending one is doing.
+func (s *stream) settle() {
+	s.emitted = true
+	a := s.a
+	a.settled++
+	if n := len(a.pending) - a.head; n > 1024 && a.settled*2 > n {
+		live := a.pending[:0]
+		for _, p := range a.pending[a.head:] {
+			if !p.emitted {
+				live = append(live, p)
+			}
+		}
+		clear(a.pending[len(live):])
+		a.pending, a.head, a.settled = live, 0, 0
+	}
+}
+
 // parser returns the connection's TLS state, making it on first use.
 func (s *stream) parser() *tlsparse.Conn {
 	if s.conn == nil {
@@ -287,14 +308,14 @@ func (s *stream) maybeEmit(final bool) {
 		// No payload yet: nothing to report, but the connection may
 		// still start talking, unless this is the end.
 		if final {
-			s.emitted = true
+			s.settle()
 		}
 		return
 	}
 	if !(final || s.conn.Decided() || s.conn.NotTLS()) {
 		return
 	}
-	s.emitted = true
+	s.settle()
 	s.res.Evicted = final && s.a.evicting
 	s.a.emit(&s.res)
 	s.res.Conn, s.conn = nil, nil

@@ -1,0 +1,202 @@
+package capture_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/pcaps/craft/craftlib"
+	"github.com/tlsscan/tlsscan/reassembly"
+	"github.com/tlsscan/tlsscan/report"
+)
+
+// heapCap is the documented memory cap (README "Robustness") for a run over
+// any single hostile capture with the default limits; the SYN flood runs
+// with --max-conns 20000 and the same cap.
+const heapCap = 128 << 20
+
+// collect runs the pipeline over files, sampling the heap while it runs.
+func collect(t *testing.T, cfg capture.Config) (rows []*report.Row, res *capture.Result, peak uint64) {
+	t.Helper()
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		for !stop.Load() {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak {
+				peak = m.HeapInuse
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	w := &rowCollector{}
+	finished := make(chan struct{})
+	var err error
+	go func() {
+		defer close(finished)
+		res, err = capture.Run(cfg, w)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(120 * time.Second):
+		t.Fatalf("%v: hang (no result after 120 s)", cfg.Files)
+	}
+	stop.Store(true)
+	<-done
+	t.Logf("%v: peak heap in use %d MiB", cfg.Files, peak>>20)
+	if err != nil {
+		t.Fatalf("%v: %v", cfg.Files, err)
+	}
+	return w.rows, res, peak
+}
+
+func flagsOf(rows []*report.Row) map[string]int {
+	m := map[string]int{}
+	for _, r := range rows {
+		for _, f := range r.Flags {
+			m[f]++
+		}
+	}
+	return m
+}
+
+// TestHostile runs the committed hostile set: no panic, no hang, the heap
+// under the cap, the rows that can be reported reported, and every problem
+// visible as a flag or as a file error naming the file and packet.
+func TestHostile(t *testing.T) {
+	dir := filepath.Join("..", "pcaps", "hostile")
+	tests := []struct {
+		file      string
+		rows      int
+		flags     map[string]int // each must be present with this count
+		errPacket uint64         // >0: a FileError at this packet; 0: none
+		errSubstr string
+	}{
+		{file: "syn-flood.pcap", rows: 0},
+		{file: "half-open.pcap", rows: 2000, flags: map[string]int{"truncated": 2000}},
+		{file: "record-16mb.pcap", rows: 1, flags: map[string]int{"malformed": 1}},
+		{file: "hs-16mb.pcap", rows: 1, flags: map[string]int{"malformed": 1}},
+		{file: "seq-wrap.pcap", rows: 1},
+		{file: "port-reuse.pcap", rows: 2},
+		{file: "time-backwards.pcap", rows: 1},
+		{file: "snaplen-cut.pcap", rows: 1, flags: map[string]int{"gap": 1, "truncated": 1}},
+		{file: "caplen-too-big.pcap", errPacket: 2, errSubstr: "exceeds the snaplen"},
+		// The packets before the damage still make their row.
+		{file: "pcapng-bad-blocks.pcapng", rows: 1, errPacket: 8, errSubstr: "malformed pcapng block"},
+		{file: "gzip-short.pcap.gz", rows: 1, errPacket: 8, errSubstr: "truncated gzip"},
+		{file: "not-a-capture.pcap", errSubstr: "not a pcap or pcapng file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			rows, res, peak := collect(t, capture.Config{Files: []string{filepath.Join(dir, tt.file)}})
+			if len(rows) != tt.rows {
+				t.Errorf("%d rows, want %d", len(rows), tt.rows)
+			}
+			got := flagsOf(rows)
+			for f, n := range tt.flags {
+				if got[f] != n {
+					t.Errorf("flag %s on %d rows, want %d (flags: %v)", f, got[f], n, got)
+				}
+			}
+			if peak > heapCap {
+				t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+			}
+			if tt.errSubstr == "" {
+				if len(res.FileErrors) != 0 {
+					t.Errorf("unexpected file errors: %v", res.FileErrors)
+				}
+				return
+			}
+			if len(res.FileErrors) != 1 {
+				t.Fatalf("want one file error, got %v", res.FileErrors)
+			}
+			fe := res.FileErrors[0]
+			if fe.Packet != tt.errPacket || !strings.Contains(fe.Error(), tt.errSubstr) || !strings.Contains(fe.Error(), tt.file) {
+				t.Errorf("file error %q (packet %d), want packet %d and %q naming the file", fe, fe.Packet, tt.errPacket, tt.errSubstr)
+			}
+		})
+	}
+}
+
+// The inputs too big to commit are made here.
+func TestHostileGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the generated hostile captures take a while")
+	}
+	dir := t.TempDir()
+	write := func(name string, gen func(*os.File) error) string {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gen(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return p
+	}
+	syns := 1_000_000
+	if raceEnabled {
+		syns = 200_000
+	}
+	t.Run("syn-flood", func(t *testing.T) {
+		p := write("flood.pcap", func(f *os.File) error { return craftlib.SynFlood(f, syns) })
+		cfg := capture.Config{Files: []string{p}, Reassembly: reassembly.Options{MaxConns: 20000}}
+		rows, res, peak := collect(t, cfg)
+		if len(rows) != 0 || res.Summary.TCPConns != uint64(syns) {
+			t.Errorf("%d rows, %d connections; want 0 and %d", len(rows), res.Summary.TCPConns, syns)
+		}
+		if res.Summary.Evicted == 0 {
+			t.Error("no eviction counted under a SYN flood past --max-conns")
+		}
+		if peak > heapCap {
+			t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+		}
+	})
+	t.Run("handshake-16mb-sent", func(t *testing.T) {
+		p := write("big-hs.pcap", func(f *os.File) error { return craftlib.BigHandshake(f, 0xffffff, 0xffffff+4) })
+		rows, _, peak := collect(t, capture.Config{Files: []string{p}})
+		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
+			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
+		}
+		if peak > heapCap {
+			t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+		}
+	})
+	t.Run("many-max-records", func(t *testing.T) {
+		p := write("big-records.pcap", func(f *os.File) error { return craftlib.BigRecords(f, 1000) })
+		rows, _, peak := collect(t, capture.Config{Files: []string{p}})
+		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
+			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
+		}
+		if peak > heapCap {
+			t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+		}
+	})
+}
+
+// A failing writer (a full disk, a closed pipe) ends the run with its
+// error, promptly and without a panic.
+func TestWriteErrorStopsRun(t *testing.T) {
+	w := report.NewWriter(failWriter{}, report.FormatCSV, report.Options{Stream: true})
+	_, err := capture.Run(capture.Config{Files: []string{filepath.Join("..", "pcaps", "real", "multi.pcap")}}, w)
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("Run returned %v, want the writer's error", err)
+	}
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+type failWriter struct{}
+
+func (failWriter) Write(p []byte) (int, error) { return 0, errDiskFull }

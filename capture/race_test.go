@@ -1,0 +1,7 @@
+//go:build race
+
+package capture_test
+
+// raceEnabled lets the hostile test scale its biggest inputs down under the
+// race detector, which multiplies time and memory.
+const raceEnabled = true
