@@ -70,6 +70,7 @@ type CertificateRequestInfo struct {
 type half struct {
 	buf       []byte // a handshake message that spans records (owned copy)
 	off       int64  // stream offset of the next unconsumed byte
+	recOff    int64  // stream offset of the record being handled
 	started   bool   // the first byte of the stream has been looked at
 	synced    bool   // positioned on a record boundary
 	mid       bool   // the stream start was not captured
@@ -199,7 +200,12 @@ func (c *Conn) Feed(h int, data []byte) int {
 // record boundary.
 func (c *Conn) sync(h int, data []byte) (int, bool) {
 	hf := &c.half[h]
-	if !hf.started && len(data) > 0 {
+	// The stream-start tests (SSLv2 hello, a record header at offset 0)
+	// need a whole header; with fewer bytes, wait rather than decide.
+	if !hf.started && len(data) < RecordHeaderLen && !hf.mid {
+		return 0, false
+	}
+	if !hf.started && len(data) >= RecordHeaderLen {
 		hf.started = true
 		if !hf.mid && IsSSLv2ClientHello(data) {
 			ch, used, err := ParseSSLv2ClientHello(data)
@@ -216,7 +222,7 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 			hf.synced = true
 			return used, true
 		}
-		if len(data) >= RecordHeaderLen && checkHeader(data) == nil && !hf.mid {
+		if headerOK(data) && !hf.mid {
 			hf.synced = true
 			return 0, true
 		}
@@ -254,7 +260,10 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 // snaplen, a peer that gave up) the connection was still a TLS attempt and
 // deserves a row flagged truncated.
 func (c *Conn) notePartialHello(h int, b []byte) {
-	if len(b) <= RecordHeaderLen || ContentType(b[0]) != ContentHandshake {
+	// Only a record that starts a message can start a hello: not one
+	// continuing a message that spans records, nor ciphertext.
+	hf := &c.half[h]
+	if len(b) <= RecordHeaderLen || ContentType(b[0]) != ContentHandshake || hf.encrypted || len(hf.buf) > 0 {
 		return
 	}
 	c.partialHello(h, HandshakeType(b[RecordHeaderLen]))
@@ -310,11 +319,18 @@ func (c *Conn) record(h int, rec Record) {
 		hf.ccs = true
 		if !c.sawSH {
 			// TLS 1.3 clients send a compatibility CCS right after the
-			// ClientHello when they send early data; in TLS <= 1.2 no
-			// CCS precedes the ServerHello.
-			if !c.chOffers13 {
+			// ClientHello when they send early data, and a second
+			// ClientHello may follow: nothing changes. Otherwise a CCS
+			// ends the cleartext whatever came before: in a capture that
+			// starts after the hellos, the next handshake record is the
+			// encrypted Finished, not a message to parse.
+			if c.chOffers13 {
+				return
+			}
+			if c.helloCount > 0 {
 				c.anomaly(AnomalyCCSBeforeHello)
 			}
+			hf.encrypted = true
 			return
 		}
 		if !c.tls13() {
@@ -412,7 +428,7 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 			}
 		}
 		typ, n := HandshakeType(hf.buf[0]), u24(hf.buf[1:4])
-		if err := checkHandshakeLen(typ, n, hf.off); err != nil {
+		if err := checkHandshakeLen(typ, n); err != nil {
 			c.fail(h, err)
 			return
 		}
@@ -431,7 +447,7 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 			return
 		}
 		typ, n := HandshakeType(frag[0]), u24(frag[1:4])
-		if err := checkHandshakeLen(typ, n, hf.off); err != nil {
+		if err := checkHandshakeLen(typ, n); err != nil {
 			c.fail(h, err)
 			return
 		}
@@ -445,13 +461,16 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 	}
 }
 
-func checkHandshakeLen(t HandshakeType, n int, off int64) error {
+// checkHandshakeLen rejects a message longer than its limit before any of
+// it is buffered. The offset is the length field's, within the message,
+// like every other message error: it does not depend on segmentation.
+func checkHandshakeLen(t HandshakeType, n int) error {
 	limit := MaxHandshakeLen
 	if t == TypeCertificate {
 		limit = MaxCertificateLen
 	}
 	if n > limit {
-		return &ParseError{Msg: t.messageName(), Field: "length", Offset: int(off),
+		return &ParseError{Msg: t.messageName(), Field: "length", Offset: 1,
 			Err: fmt.Errorf("%d bytes exceeds the %d-byte limit", n, limit)}
 	}
 	return nil
@@ -527,6 +546,11 @@ func (t HandshakeType) messageName() string {
 func (c *Conn) message(h int, t HandshakeType, body []byte) {
 	hf := &c.half[h]
 	c.seq++
+	if t == TypeClientHello || t == TypeServerHello {
+		// Seen, whether or not it parses: the connection was a TLS
+		// attempt and gets a row, as when the hello is cut short.
+		c.partialHello(h, t)
+	}
 	switch t {
 	case TypeClientHello:
 		c.addHistory(h, 'C')

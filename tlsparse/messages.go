@@ -143,7 +143,7 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 	if !readU8Bytes(&s, &comp) {
 		return ch, pe("ClientHello", "legacy_compression_methods", body, s)
 	}
-	ch.Random, ch.SessionID, ch.CipherSuites, ch.Compression = random, sid, suites, comp
+	ch.Random, ch.SessionID, ch.CipherSuites, ch.Compression = random[:32:32], sid, suites, comp
 	if len(sid) > 32 {
 		ch.Anomalies = append(ch.Anomalies, AnomalySessionIDTooLong)
 	}
@@ -226,7 +226,10 @@ func ParseSSLv2ClientHello(b []byte) (ClientHello, int, error) {
 		!s.ReadBytes(&challenge, int(chLen)) || !s.Empty() {
 		return ch, 0, malformed("SSLv2ClientHello", "lengths", 2)
 	}
-	ch.Version, ch.CipherSuites, ch.SessionID, ch.Random = Version(v), suites, sid, challenge
+	ch.Version = Version(v)
+	ch.CipherSuites = suites[:len(suites):len(suites)]
+	ch.SessionID = sid[:len(sid):len(sid)]
+	ch.Random = challenge[:len(challenge):len(challenge)]
 	return ch, 2 + n, nil
 }
 
@@ -258,7 +261,7 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 	if !draft && !s.ReadUint8(&sh.Compression) {
 		return sh, pe("ServerHello", "legacy_compression_method", body, s)
 	}
-	sh.Version, sh.Random, sh.SessionID, sh.CipherSuite = Version(v), random, sid, CipherSuite(cs)
+	sh.Version, sh.Random, sh.SessionID, sh.CipherSuite = Version(v), random[:32:32], sid, CipherSuite(cs)
 	sh.HRR = [32]byte(random) == hrrRandom
 	if len(sid) > 32 {
 		sh.Anomalies = append(sh.Anomalies, AnomalySessionIDTooLong)

@@ -56,20 +56,39 @@ func ParseRecord(b []byte) (Record, int, error) {
 
 func plausibleType(t byte) bool { return t >= 20 && t <= 24 }
 
+// checkHeader validates a record header for ParseRecord, naming the bad
+// field; headerOK is the same test without the error, for the searches
+// that reject most positions they look at and must not allocate for each.
 func checkHeader(b []byte) *ParseError {
-	if !plausibleType(b[0]) {
+	switch headerFault(b) {
+	case 0:
 		return malformed("record", "type", 0)
+	case 1:
+		return malformed("record", "version", 1)
+	case 3:
+		return malformed("record", "length", 3)
+	}
+	return nil
+}
+
+func headerOK(b []byte) bool { return headerFault(b) < 0 }
+
+// headerFault returns the offset of the first bad field of a 5-byte record
+// header, or -1.
+func headerFault(b []byte) int {
+	if !plausibleType(b[0]) {
+		return 0
 	}
 	// Major version 3 covers SSL 3.0 to TLS 1.3 (whose records say 0x0301 or
 	// 0x0303). Some stacks put 0x0300 or even 0x0000 in the first ClientHello
 	// record; 0x00 major is accepted only with minor 0 for that reason.
 	if b[1] != 3 && !(b[1] == 0 && b[2] == 0) {
-		return malformed("record", "version", 1)
+		return 1
 	}
 	if n := int(b[3])<<8 | int(b[4]); n > MaxRecordLen {
-		return malformed("record", "length", 3)
+		return 3
 	}
-	return nil
+	return -1
 }
 
 // plausibleRecordAt reports whether b[i:] starts with a record header that a
@@ -82,7 +101,7 @@ func plausibleRecordAt(b []byte, i int) (ok, need bool) {
 		return false, true
 	}
 	h := b[i:]
-	if checkHeader(h) != nil || h[1] != 3 || h[2] > 4 {
+	if !headerOK(h) || h[1] != 3 || h[2] > 4 {
 		return false, false
 	}
 	n := int(h[3])<<8 | int(h[4])
@@ -111,7 +130,7 @@ func plausibleRecordAt(b []byte, i int) (ok, need bool) {
 	if len(b)-next < RecordHeaderLen {
 		return false, true
 	}
-	return checkHeader(b[next:]) == nil && b[next+1] == 3, false
+	return headerOK(b[next:]) && b[next+1] == 3, false
 }
 
 // IsSSLv2ClientHello reports whether b starts with an SSLv2-format

@@ -2,6 +2,7 @@ package tlsparse
 
 import (
 	"bytes"
+	"maps"
 	"sort"
 )
 
@@ -117,7 +118,9 @@ func (c *Conn) Summary() Summary {
 		ClientCerts: -1,
 		ServerCerts: -1,
 		CertRequest: c.certReq,
-		Anomalies:   c.anomalies,
+		// A copy: later Feed calls must not change a Summary already
+		// handed out, and Summary itself must not change the Conn.
+		Anomalies: maps.Clone(c.anomalies),
 	}
 	flags := map[string]bool{}
 	cl, sv := c.roles()
@@ -198,8 +201,10 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 		case c.sidEchoed:
 			s.Resumption = "session_id"
 		default:
-			c.anomaly(AnomalyAbbreviatedNoReason)
-			s.Anomalies = c.anomalies
+			if s.Anomalies == nil {
+				s.Anomalies = map[Anomaly]int{}
+			}
+			s.Anomalies[AnomalyAbbreviatedNoReason]++
 		}
 	case full:
 		s.Resumption = "full"

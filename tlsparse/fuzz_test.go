@@ -1,0 +1,725 @@
+package tlsparse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Native fuzz targets. Each asserts more than "no panic": an error is a
+// *ParseError (or ErrNeedMore where that is the contract) and its result is
+// not used; on success every returned slice lies inside the input (with its
+// capacity cut), and parsing Raw again gives the same value. Seeds are the
+// builder's messages, the scenarios' streams and, when pcaps/real holds
+// them, the TLS payloads of real captures.
+
+// seedMessages is every handshake message body the tests know, by type.
+func seedMessages() map[HandshakeType][][]byte {
+	out := map[HandshakeType][][]byte{}
+	add := func(stream []byte) {
+		for typ, bodies := range handshakeBodies(stream) {
+			out[typ] = append(out[typ], bodies...)
+		}
+	}
+	for _, sc := range scenarios() {
+		for _, e := range sc.evs {
+			if len(e.data) < 64<<10 {
+				add(e.data)
+			}
+		}
+	}
+	for _, c := range realCaptures() {
+		for _, h := range []int{0, 1} {
+			add(c.stream(h))
+		}
+	}
+	return out
+}
+
+// handshakeBodies cuts the cleartext handshake messages out of a stream of
+// records (up to its first ChangeCipherSpec or application data).
+func handshakeBodies(stream []byte) map[HandshakeType][][]byte {
+	var hs []byte
+	for len(stream) > 0 {
+		rec, n, err := ParseRecord(stream)
+		if err != nil || rec.Type == ContentChangeCipherSpec || rec.Type == ContentApplicationData {
+			break
+		}
+		if rec.Type == ContentHandshake {
+			hs = append(hs, rec.Fragment...)
+		}
+		stream = stream[n:]
+	}
+	out := map[HandshakeType][][]byte{}
+	for len(hs) >= 4 {
+		n := u24(hs[1:4])
+		if len(hs) < 4+n {
+			break
+		}
+		out[HandshakeType(hs[0])] = append(out[HandshakeType(hs[0])], hs[4:4+n])
+		hs = hs[4+n:]
+	}
+	return out
+}
+
+// fuzzInput copies the fuzzer's bytes into an exactly sized slice: the
+// alias checks compare against its bounds.
+func fuzzInput(b []byte) []byte { return slices.Clip(slices.Clone(b)) }
+
+func FuzzParseRecord(f *testing.F) {
+	for _, r := range validRecords() {
+		f.Add(r)
+	}
+	for _, sc := range scenarios()[:8] {
+		f.Add(sc.evs[1].data)
+	}
+	f.Add([]byte("GET / HTTP/1.1\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		rec, n, err := ParseRecord(in)
+		switch {
+		case err == ErrNeedMore:
+			if n != 0 || rec.Fragment != nil {
+				t.Fatalf("ErrNeedMore with a result: %d, %+v", n, rec)
+			}
+			// Only a short header or a short body waits for more.
+			if len(in) >= RecordHeaderLen && len(in) >= RecordHeaderLen+(int(in[3])<<8|int(in[4])) {
+				t.Fatalf("ErrNeedMore for %d bytes holding a whole record", len(in))
+			}
+			return
+		case err != nil:
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Msg != "record" || n != 0 {
+				t.Fatalf("error %v (n=%d), want a record *ParseError", err, n)
+			}
+			return
+		}
+		if n < RecordHeaderLen || n > len(in) || n != RecordHeaderLen+len(rec.Fragment) {
+			t.Fatalf("n = %d for a %d-byte fragment in %d bytes", n, len(rec.Fragment), len(in))
+		}
+		if len(rec.Fragment) > MaxRecordLen || !plausibleType(byte(rec.Type)) {
+			t.Fatalf("accepted %+v", rec)
+		}
+		checkAlias(t, "Fragment", in, rec.Fragment)
+		if !bytes.Equal(mkRecord(rec.Type, rec.Version, rec.Fragment), in[:n]) {
+			t.Fatal("record does not round-trip")
+		}
+		again, m, err := ParseRecord(in[:n:n])
+		if err != nil || m != n || !cmp.Equal(again, rec, cmpopts.EquateEmpty()) {
+			t.Fatalf("re-parse of the record's own bytes: %+v, %d, %v", again, m, err)
+		}
+	})
+}
+
+// checkParseError asserts the error contract of the message parsers.
+func checkParseError(t *testing.T, err error, msg string, in []byte) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v is not a *ParseError", err)
+	}
+	if pe.Msg != msg || pe.Field == "" || pe.Offset < 0 || pe.Offset > len(in) {
+		t.Fatalf("%+v for %d bytes of %s", pe, len(in), msg)
+	}
+}
+
+func FuzzParseClientHello(f *testing.F) {
+	for _, b := range seedMessages()[TypeClientHello] {
+		f.Add(b)
+	}
+	f.Add(chSpec{SessionID: sid1, Suites: []uint16{0x2a2a, 0x1301}, SNI: "f.test", ALPN: []string{"h2"}, Ticket: tkt,
+		Versions: []Version{0x2a2a, v13}, PSK: true, EarlyData: true, KeyShare: true}.body())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		ch, err := ParseClientHello(in)
+		if err != nil {
+			checkParseError(t, err, "ClientHello", in)
+			return
+		}
+		checkClientHello(t, in, &ch)
+		again, err := ParseClientHello(ch.Raw)
+		if err != nil {
+			t.Fatalf("re-parse of Raw: %v", err)
+		}
+		if diff := cmp.Diff(ch, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func checkClientHello(t *testing.T, in []byte, ch *ClientHello) {
+	t.Helper()
+	if !bytes.Equal(ch.Raw, in) {
+		t.Fatal("Raw is not the input")
+	}
+	checkAlias(t, "ClientHello", in, clientHelloSlices(ch)...)
+	checkWithin(t, "ClientHello", in, ch.Random)
+	if len(ch.Random) != 32 || len(ch.CipherSuites)%2 != 0 {
+		t.Fatalf("random %d bytes, suites %d bytes", len(ch.Random), len(ch.CipherSuites))
+	}
+	var sawTicket, sawPSK, sawEarly bool
+	for _, e := range ch.Extensions {
+		sawTicket = sawTicket || e.Type == ExtSessionTicket
+		sawPSK = sawPSK || e.Type == ExtPreSharedKey
+		sawEarly = sawEarly || e.Type == ExtEarlyData
+	}
+	if sawTicket != ch.HasSessionTicket || sawPSK != ch.HasPSK || sawEarly != ch.EarlyData {
+		t.Fatalf("decoded flags disagree with the extension list: %+v", ch)
+	}
+	if len(ch.SessionTicket) > 0 && !ch.HasSessionTicket {
+		t.Fatal("a ticket without the extension")
+	}
+}
+
+func FuzzParseServerHello(f *testing.F) {
+	for _, b := range seedMessages()[TypeServerHello] {
+		f.Add(b)
+	}
+	f.Add(shSpec{Version: 0x7f0e, Draft: true, Suite: 0x1301}.body())
+	f.Add(shSpec{Version: VersionTLS13, Draft: true, Suite: 0x1301}.body())
+	f.Add(shSpec{HRR: true, SupportedVersion: v13, SessionID: sid1}.body())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		sh, err := ParseServerHello(in)
+		if err != nil {
+			checkParseError(t, err, "ServerHello", in)
+			return
+		}
+		if !bytes.Equal(sh.Raw, in) {
+			t.Fatal("Raw is not the input")
+		}
+		checkAlias(t, "ServerHello", in, serverHelloSlices(&sh)...)
+		checkWithin(t, "ServerHello", in, sh.Random)
+		if len(sh.Random) != 32 || sh.HRR != bytes.Equal(sh.Random, hrrRandom[:]) {
+			t.Fatalf("random %x, HRR %v", sh.Random, sh.HRR)
+		}
+		if sh.NegotiatedVersion() == 0 && sh.Version != 0 {
+			t.Fatal("NegotiatedVersion lost the version")
+		}
+		again, err := ParseServerHello(sh.Raw)
+		if err != nil {
+			t.Fatalf("re-parse of Raw: %v", err)
+		}
+		if diff := cmp.Diff(sh, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func FuzzParseCertificate(f *testing.F) {
+	p := pkiOnce()
+	for _, b := range seedMessages()[TypeCertificate] {
+		if len(b) <= 8<<10 { // big inputs slow the fuzzer tenfold; TestParseCertificate has them
+			f.Add(b, false)
+		}
+	}
+	f.Add(certBody(true, p.server, p.caA), true)
+	f.Add(hx("02 abcd 00000c 000003 010203 0004 00050000"), true)
+	f.Fuzz(func(t *testing.T, data []byte, tls13 bool) {
+		in := fuzzInput(data)
+		c, err := ParseCertificate(in, tls13)
+		if err != nil {
+			checkParseError(t, err, "Certificate", in)
+			return
+		}
+		if !bytes.Equal(c.Raw, in) {
+			t.Fatal("Raw is not the input")
+		}
+		checkAlias(t, "Certificate", in, certificateSlices(&c)...)
+		total := 0
+		for _, der := range c.Certificates {
+			if len(der) == 0 {
+				t.Fatal("an empty certificate was accepted")
+			}
+			total += len(der)
+			if iss, ok := CertIssuer(der); ok {
+				checkWithin(t, "issuer", der, iss)
+			}
+		}
+		if total > len(in) {
+			t.Fatal("certificates longer than the message")
+		}
+		again, err := ParseCertificate(c.Raw, tls13)
+		if err != nil {
+			t.Fatalf("re-parse of Raw: %v", err)
+		}
+		if diff := cmp.Diff(c, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func FuzzParseCertificateRequest(f *testing.F) {
+	p := pkiOnce()
+	for _, b := range seedMessages()[TypeCertificateRequest] {
+		f.Add(b, uint16(VersionTLS12))
+	}
+	f.Add(crBody([]byte{1, 2}, nil, p.dnA), uint16(VersionTLS10))
+	f.Add(crBody([]byte{1}, nil), uint16(VersionSSL3))
+	f.Fuzz(func(t *testing.T, data []byte, v uint16) {
+		in := fuzzInput(data)
+		cr, err := ParseCertificateRequest(in, Version(v))
+		if err != nil {
+			checkParseError(t, err, "CertificateRequest", in)
+			return
+		}
+		if !bytes.Equal(cr.Raw, in) {
+			t.Fatal("Raw is not the input")
+		}
+		checkAlias(t, "CertificateRequest", in, certRequestSlices(&cr)...)
+		if (cr.SigAlgs != nil) != (Version(v) >= VersionTLS12) || len(cr.SigAlgs)%2 != 0 {
+			t.Fatalf("version %04x, sigalgs %x", v, cr.SigAlgs)
+		}
+		again, err := ParseCertificateRequest(cr.Raw, Version(v))
+		if err != nil {
+			t.Fatalf("re-parse of Raw: %v", err)
+		}
+		if diff := cmp.Diff(cr, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func FuzzParseSSLv2ClientHello(f *testing.F) {
+	f.Add(mkSSLv2Hello(VersionSSL3))
+	f.Add(mkSSLv2Hello(VersionTLS10))
+	f.Add(hx("8012 01 0300 0003 0004 0002 000035 01020304 aabb"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		ch, n, err := ParseSSLv2ClientHello(in)
+		switch {
+		case err == ErrNeedMore:
+			if n != 0 {
+				t.Fatalf("ErrNeedMore with n = %d", n)
+			}
+			return
+		case err != nil:
+			checkParseError(t, err, "SSLv2ClientHello", in)
+			if n != 0 {
+				t.Fatalf("error with n = %d", n)
+			}
+			return
+		}
+		if n != 2+len(ch.Raw) || n > len(in) || !ch.SSLv2 || len(ch.CipherSuites)%3 != 0 {
+			t.Fatalf("n = %d, %+v", n, ch)
+		}
+		checkAlias(t, "SSLv2ClientHello", in, ch.Raw)
+		checkWithin(t, "SSLv2ClientHello", in, ch.Random, ch.SessionID, ch.CipherSuites)
+		again, m, err := ParseSSLv2ClientHello(in[:n:n])
+		if err != nil || m != n {
+			t.Fatalf("re-parse: %d, %v", m, err)
+		}
+		if diff := cmp.Diff(ch, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse differs:\n%s", diff)
+		}
+	})
+}
+
+// Conn fuzzing. The fuzzer gives each half's bytes and where to cut them:
+// a and b are each cut into two events (a1 b1 a2 b2 on the wire), and each
+// event is fed either whole or split again at a chosen offset (or one byte
+// at a time); mode picks SetMidstream, SetInitiator, a gap and the closes.
+// Feeding split must give the Summary feeding whole gives.
+
+const (
+	modeMid0 = 1 << iota
+	modeMid1
+	modeInit0
+	modeInit1
+	modeBytewise
+	modeClose
+	modeGap
+	modeKeepChains
+)
+
+type connInput struct {
+	a, b []byte
+	cuts uint64 // four 16-bit offsets: a's event cut, b's, a's piece cut, b's
+	mode uint8
+}
+
+func (in connInput) cut(i int, n int) int {
+	if n == 0 {
+		return 0
+	}
+	return int(in.cuts>>(16*i)&0xffff) % (n + 1)
+}
+
+func (in connInput) scenario() scenario {
+	ka, kb := in.cut(0, len(in.a)), in.cut(1, len(in.b))
+	evs := []event{send(0, in.a[:ka]), send(1, in.b[:kb]), send(0, in.a[ka:]), send(1, in.b[kb:])}
+	if in.mode&modeGap != 0 {
+		evs[3].gap = true
+	}
+	if in.mode&modeClose != 0 {
+		evs = append(evs, closeHalf(0), closeHalf(1))
+	}
+	return scenario{
+		opts: Options{KeepChains: in.mode&modeKeepChains != 0},
+		setup: func(c *Conn) {
+			if in.mode&modeMid0 != 0 {
+				c.SetMidstream(0)
+			}
+			if in.mode&modeMid1 != 0 {
+				c.SetMidstream(1)
+			}
+			switch {
+			case in.mode&modeInit0 != 0:
+				c.SetInitiator(0)
+			case in.mode&modeInit1 != 0:
+				c.SetInitiator(1)
+			}
+		},
+		evs: evs,
+	}
+}
+
+// splitter cuts an event at the fuzzer's offset (or into single bytes).
+func (in connInput) splitter(c *[2]int) func(h int, b []byte) [][]byte {
+	return func(h int, b []byte) [][]byte {
+		c[h] += len(b)
+		if in.mode&modeBytewise != 0 && len(b) <= 4096 {
+			return bytewise(b)
+		}
+		k := in.cut(2+h, len(b))
+		return [][]byte{b[:k], b[k:]}
+	}
+}
+
+// runSplit feeds sc with every event split by split.
+func runSplit(t testing.TB, sc *scenario, split func(h int, b []byte) [][]byte) *Conn {
+	f := newFeeder(t, sc.opts, sc.setup)
+	for _, e := range sc.evs {
+		f.event(e, func(b []byte) [][]byte { return split(e.h, b) })
+	}
+	return f.c
+}
+
+// knownSplitDiff reports whether whole and split may differ by design: the
+// resync heuristic is segment-dependent, because plausibleRecordAt accepts
+// a header whose record ends exactly where the data ends, so where a Feed
+// ends decides whether noise looks like a record, and when (relative to the
+// other half) a real one is accepted (TestResyncDependsOnSegmenting).
+// Halves that start on a record boundary, the common case, are compared in
+// full.
+func knownSplitDiff(wc, sc *Conn, ws, ss *Summary) bool {
+	for h := range 2 {
+		w, s := &wc.half[h], &sc.half[h]
+		if w.mid || w.scanned > 0 || s.scanned > 0 || !w.synced || !s.synced {
+			return true
+		}
+	}
+	return false
+}
+
+func FuzzConnFeed(f *testing.F) {
+	for i, sc := range scenarios() {
+		var a, b []byte
+		for _, e := range sc.evs {
+			if e.h == 0 {
+				a = append(a, e.data...)
+			} else {
+				b = append(b, e.data...)
+			}
+		}
+		if len(a)+len(b) > 32<<10 {
+			continue
+		}
+		f.Add(a, b, uint64(i)*0x0001_0203_0405_0607, uint8(i))
+	}
+	for i, c := range realCaptures() {
+		a, b := c.stream(0), c.stream(1)
+		f.Add(a, b, uint64(len(a)/3)|uint64(len(b)/2)<<16|uint64(i+1)<<32|uint64(i+7)<<48, uint8(modeInit0|modeClose))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte, cuts uint64, mode uint8) {
+		if len(a)+len(b) > 256<<10 {
+			return
+		}
+		in := connInput{a: a, b: b, cuts: cuts, mode: mode}
+		sc := in.scenario()
+		wc := sc.run(t, -1, nil)
+		whole := wc.Summary()
+		checkSummary(t, wc, &whole)
+
+		var consumed [2]int
+		spc := runSplit(t, &sc, in.splitter(&consumed))
+		split := spc.Summary()
+		checkSummary(t, spc, &split)
+		known := knownSplitDiff(wc, spc, &whole, &split)
+		if diff := cmp.Diff(whole, split, bytesEqual); diff != "" && !known {
+			t.Fatalf("split feeding differs from whole feeding (-whole +split):\n%s", diff)
+		}
+	})
+}
+
+var (
+	resumptions = []string{"full", "session_id", "ticket", "psk", "unknown"}
+	certReqs    = []string{"yes", "no", "unknown"}
+	clientCerts = []string{"sent", "empty", "missing", "none", "unknown"}
+	allFlags    = []string{
+		FlagClientCertEmpty, FlagClientCertMissing, FlagClientCertUnsolicited, FlagClientCertIssuerNotRequested,
+		FlagCertVerifyMissing, FlagClientAuthFailed, FlagServerCertEmpty, FlagTicketRejected, FlagSessionIDRejected,
+		FlagPSKRejected, FlagTicketIssued, FlagHRR, FlagSSLv2Hello, FlagEncryptedHandshake, FlagPartial, FlagGap,
+		FlagTruncated, FlagMalformed, FlagFlipped, FlagNoCertificateAlert,
+	}
+	historyRE = regexp.MustCompile(`^\^?[A-Za-z]*$`)
+)
+
+// checkSummary asserts what summary.go promises of any Summary, whatever
+// the bytes.
+func checkSummary(t *testing.T, c *Conn, s *Summary) {
+	t.Helper()
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("%s\nsummary: %+v", fmt.Sprintf(format, args...), *s)
+	}
+	if !slices.Contains(resumptions, s.Resumption) || !slices.Contains(certReqs, s.CertReq) ||
+		!slices.Contains(clientCerts, s.ClientCert) {
+		fail("verdict outside its vocabulary")
+	}
+	if (s.ClientCerts == -1) != (s.ClientCert == "unknown") || s.ClientCerts < -1 || s.ServerCerts < -1 {
+		fail("ClientCerts %d with ClientCert %q", s.ClientCerts, s.ClientCert)
+	}
+	if (s.ClientCert == "sent") != (s.ClientCerts > 0) {
+		fail("ClientCert sent iff ClientCerts > 0")
+	}
+	if !sort.StringsAreSorted(s.Flags) || len(slices.Compact(slices.Clone(s.Flags))) != len(s.Flags) {
+		fail("flags not sorted and unique")
+	}
+	for _, fl := range s.Flags {
+		if !slices.Contains(allFlags, fl) {
+			fail("unknown flag %q", fl)
+		}
+	}
+	has := func(fl string) bool { return slices.Contains(s.Flags, fl) }
+	if has(FlagClientCertEmpty) != (s.ClientCert == "empty") || has(FlagClientCertMissing) != (s.ClientCert == "missing") {
+		fail("client certificate flags disagree with ClientCert")
+	}
+	if has(FlagMalformed) != (len(s.Errors) > 0) {
+		fail("malformed iff Errors")
+	}
+	if s.Established && has(FlagTruncated) {
+		fail("established and truncated")
+	}
+	if s.Client < -1 || s.Client > 1 {
+		fail("Client %d", s.Client)
+	}
+	if s.Client == -1 && (s.Resumption != "unknown" || s.CertReq != "unknown" || s.ClientCert != "unknown") {
+		fail("verdicts without a client")
+	}
+	if !s.HasVersion && (s.Resumption != "unknown" || s.CertReq != "unknown" || s.Established) {
+		fail("verdicts without a ServerHello")
+	}
+	if s.HasVersion && !s.SawHello {
+		fail("a ServerHello but SawHello false")
+	}
+	if s.HasVersion && s.Version.IsTLS13() {
+		if s.CertReq != "unknown" || s.ClientCert != "unknown" || s.ServerCerts != -1 ||
+			(s.Resumption != "full" && s.Resumption != "psk") || !has(FlagEncryptedHandshake) {
+			fail("TLS 1.3 verdicts")
+		}
+	}
+	if s.Resumption == "psk" && !(s.HasVersion && s.Version.IsTLS13()) {
+		fail("psk resumption below TLS 1.3")
+	}
+	if s.Alert != "" && !strings.HasPrefix(s.Alert, "client:") && !strings.HasPrefix(s.Alert, "server:") {
+		fail("Alert %q", s.Alert)
+	}
+	if !historyRE.MatchString(s.History) || len(s.History) > 101 ||
+		strings.HasPrefix(s.History, "^") != has(FlagFlipped) {
+		fail("History %q", s.History)
+	}
+	for a, n := range s.Anomalies {
+		if n <= 0 || a == "" {
+			fail("anomaly %q counted %d", a, n)
+		}
+	}
+	if s.SawHello != c.IsTLS() {
+		fail("SawHello != IsTLS")
+	}
+	_ = c.Decided()
+	_ = c.NotTLS()
+}
+
+// Real captures: the first TCP connection of each classic little-endian
+// Ethernet pcap in pcaps/real, as events in capture order. A small reader
+// is enough for captures made on a clean link; tlsparse stays free of
+// packet libraries even in its tests.
+
+type realCapture struct {
+	name string
+	evs  []event
+}
+
+func (c realCapture) stream(h int) []byte {
+	var out []byte
+	for _, e := range c.evs {
+		if e.h == h {
+			out = append(out, e.data...)
+		}
+	}
+	return out
+}
+
+var realCapturesOnce []realCapture
+
+func realCaptures() []realCapture {
+	if realCapturesOnce != nil {
+		return realCapturesOnce
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "pcaps", "real", "*.pcap"))
+	out := []realCapture{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if evs := firstTCPConn(data); len(evs) > 0 {
+			out = append(out, realCapture{name: filepath.Base(f), evs: evs})
+		}
+	}
+	realCapturesOnce = out
+	return out
+}
+
+// firstTCPConn returns the payloads of the first TCP connection with a SYN,
+// half 0 being the SYN's sender, retransmissions dropped. nil when the file
+// is not a classic little-endian Ethernet pcap.
+func firstTCPConn(data []byte) []event {
+	if len(data) < 24 || (!bytes.Equal(data[:4], []byte{0xd4, 0xc3, 0xb2, 0xa1}) &&
+		!bytes.Equal(data[:4], []byte{0x4d, 0x3c, 0xb2, 0xa1})) || binary.LittleEndian.Uint32(data[20:]) != 1 {
+		return nil
+	}
+	type key struct{ src, dst string }
+	var conn *key
+	var next [2]uint32
+	var started [2]bool
+	var evs []event
+	for p := data[24:]; len(p) >= 16; {
+		incl := int(binary.LittleEndian.Uint32(p[8:]))
+		if len(p) < 16+incl {
+			break
+		}
+		pkt := p[16 : 16+incl]
+		p = p[16+incl:]
+		if len(pkt) < 14 {
+			continue
+		}
+		var src, dst, tcp []byte
+		switch binary.BigEndian.Uint16(pkt[12:]) {
+		case 0x0800:
+			ip := pkt[14:]
+			if len(ip) < 20 || ip[9] != 6 {
+				continue
+			}
+			ihl, total := int(ip[0]&0xf)*4, int(binary.BigEndian.Uint16(ip[2:]))
+			if total > len(ip) || ihl > total {
+				continue
+			}
+			src, dst, tcp = ip[12:16], ip[16:20], ip[ihl:total]
+		case 0x86dd:
+			ip := pkt[14:]
+			if len(ip) < 40 || ip[6] != 6 {
+				continue
+			}
+			plen := int(binary.BigEndian.Uint16(ip[4:]))
+			if 40+plen > len(ip) {
+				continue
+			}
+			src, dst, tcp = ip[8:24], ip[24:40], ip[40:40+plen]
+		default:
+			continue
+		}
+		if len(tcp) < 20 {
+			continue
+		}
+		off := int(tcp[12]>>4) * 4
+		if off > len(tcp) {
+			continue
+		}
+		k := key{string(src) + string(tcp[0:2]), string(dst) + string(tcp[2:4])}
+		seq, syn := binary.BigEndian.Uint32(tcp[4:]), tcp[13]&0x02 != 0
+		if conn == nil {
+			if !syn || tcp[13]&0x10 != 0 {
+				continue
+			}
+			conn = &k
+		}
+		var h int
+		switch k {
+		case *conn:
+			h = 0
+		case key{conn.dst, conn.src}:
+			h = 1
+		default:
+			continue
+		}
+		if syn {
+			next[h], started[h] = seq+1, true
+			continue
+		}
+		payload := tcp[off:]
+		if !started[h] || len(payload) == 0 {
+			continue
+		}
+		if d := int32(next[h] - seq); d > 0 { // retransmitted bytes
+			if int(d) >= len(payload) {
+				continue
+			}
+			payload = payload[d:]
+		} else if d < 0 {
+			return evs // a hole: stop there
+		}
+		next[h] += uint32(len(payload))
+		evs = append(evs, send(h, payload))
+	}
+	return evs
+}
+
+// TestConnRealCaptures runs the split test on real captures: every segment
+// split at every offset, and everything one byte at a time, against feeding
+// each segment as captured.
+func TestConnRealCaptures(t *testing.T) {
+	caps := realCaptures()
+	if len(caps) == 0 {
+		t.Skip("no captures in pcaps/real")
+	}
+	for _, rc := range caps {
+		t.Run(rc.name, func(t *testing.T) {
+			sc := scenario{name: rc.name, setup: func(c *Conn) { c.SetInitiator(0) }, evs: rc.evs}
+			wc := sc.run(t, -1, nil)
+			whole := wc.Summary()
+			checkSummary(t, wc, &whole)
+			if !whole.SawHello || whole.Client != 0 || len(whole.Errors) > 0 {
+				t.Errorf("capture not read as a clean TLS connection: %+v", whole)
+			}
+			compare := func(how string, c *Conn) {
+				t.Helper()
+				if diff := cmp.Diff(whole, c.Summary(), bytesEqual); diff != "" {
+					t.Fatalf("%s: summary differs (-whole +split):\n%s", how, diff)
+				}
+			}
+			step := 1
+			if testing.Short() {
+				step = 37
+			}
+			for i, e := range rc.evs {
+				for k := 1; k < len(e.data); k += step {
+					compare(fmt.Sprintf("segment %d split at %d", i, k), sc.run(t, i, splitAt(k)))
+				}
+			}
+			compare("byte at a time", sc.run(t, -1, bytewise))
+		})
+	}
+}
