@@ -10,12 +10,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/capture/filter"
+	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -28,18 +32,33 @@ const (
 
 const usage = `usage: tlsscan [flags] FILE...
        tlsscan -r FILE [-r FILE ...] [flags]
+       tlsscan -i IFACE [flags]
 
-Reports one row per TLS connection found in pcap/pcapng capture files
-(optionally gzip-compressed; "-" reads standard input). Several files are
-read as one capture, in the order of their first packet.
+Reports one row per TLS connection: found in pcap/pcapng capture files
+(optionally gzip-compressed; "-" reads standard input; several files are
+read as one capture, in the order of their first packet), or seen live on
+an interface, each row as soon as its handshake is decided.
 
 flags:
   -r FILE            read FILE (repeatable; same as naming it as an argument)
+  -i IFACE           capture live on IFACE ("any" for all interfaces)
+  -f EXPR            tcpdump filter expression (kernel filter when live)
+  -c N               stop after N TLS connections
+  --duration D       stop after D (e.g. 30s, 5m)
+  -w FILE            live: also write the captured packets to a pcap FILE
+  -j N               analyze with N workers (default: number of CPUs);
+                     the output is the same for every N
+  --max-conns N      track at most N connections at once (default 100000,
+                     about 1 KB each); past it the least recently active
+                     are evicted and counted in the summary
   --format FORMAT    table (default), csv or json (JSON lines)
   -o FILE            write the rows to FILE instead of standard output
   -q                 no summary
   --version          print the version and exit
   -h, --help         print this help and exit
+
+Ctrl-C (or SIGTERM) stops a live capture: open connections are reported
+with what is known, then the summary.
 
 Exit status: 0 success, 1 an input or output error (rows already decided
 are still written), 2 usage error.
@@ -69,6 +88,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	version := fs.Bool("version", false, "")
 	help := fs.Bool("h", false, "")
 	fs.BoolVar(help, "help", false, "")
+	iface := fs.String("i", "", "")
+	filterExpr := fs.String("f", "", "")
+	count := fs.Uint64("c", 0, "")
+	duration := fs.Duration("duration", 0, "")
+	writeFile := fs.String("w", "", "")
+	jobs := fs.Int("j", runtime.NumCPU(), "")
+	maxConns := fs.Int("max-conns", reassembly.DefaultMaxConns, "")
 
 	// Flags and file names may be interleaved, as with tcpdump and tshark.
 	rest := args
@@ -102,10 +128,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		errorf(stderr, "%s", err)
 		return exitUsage
 	}
-	if len(files) == 0 {
-		errorf(stderr, "no capture file given")
-		fmt.Fprintf(stderr, "tlsscan: hint: tlsscan FILE... (or -r FILE); run 'tlsscan -h' for usage\n")
+	live := *iface != ""
+	switch {
+	case live && len(files) > 0:
+		errorf(stderr, "-i and capture files cannot be combined")
 		return exitUsage
+	case !live && len(files) == 0:
+		errorf(stderr, "no capture file given")
+		fmt.Fprintf(stderr, "tlsscan: hint: tlsscan FILE... (or -r FILE, or -i IFACE); run 'tlsscan -h' for usage\n")
+		return exitUsage
+	case !live && *writeFile != "":
+		errorf(stderr, "-w needs a live capture (-i)")
+		return exitUsage
+	}
+	if *maxConns < 1 {
+		errorf(stderr, "--max-conns wants a number of connections of at least 1")
+		return exitUsage
+	}
+	if *jobs < 1 {
+		errorf(stderr, "-j wants a number of workers of at least 1")
+		return exitUsage
+	}
+	flt, err := filter.Parse(*filterExpr)
+	if err != nil {
+		errorf(stderr, "%s", err)
+		return exitUsage
+	}
+	if *filterExpr == "" {
+		flt = nil
 	}
 
 	out := stdout
@@ -123,7 +173,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
 
 	start := time.Now()
-	opts := report.Options{}
+	opts := report.Options{Stream: live}
 	if !*quiet {
 		if f == report.FormatTable {
 			opts.Summary = out
@@ -131,12 +181,58 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			opts.Summary = stderr
 		}
 	}
+	cfg := capture.Config{
+		Files:   files,
+		Stdin:   stdin,
+		Source:  capture.Options{Filter: flt},
+		Detail:  f == report.FormatJSON,
+		Stream:  live,
+		MaxRows: *count,
+		Workers: *jobs,
+	}
+	cfg.Reassembly.MaxConns = *maxConns
+	stop := make(chan struct{})
+	var once sync.Once
+	closeStop := func() { once.Do(func() { close(stop) }) }
+	cfg.Stop = stop
+	if *duration > 0 {
+		t := time.AfterFunc(*duration, closeStop)
+		defer t.Stop()
+	}
+	// The first Ctrl-C or SIGTERM ends the run cleanly (pending
+	// connections and the summary are still written); a second one is the
+	// user insisting, and gets the default behaviour back.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			closeStop()
+			signal.Stop(sigs)
+		}
+	}()
+
 	w := report.NewWriter(out, f, opts)
-	res, runErr := capture.Run(capture.Config{
-		Files:  files,
-		Stdin:  stdin,
-		Detail: f == report.FormatJSON,
-	}, w)
+	var res *capture.Result
+	var runErr error
+	if live {
+		src, err := capture.OpenLive(capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
+		if err != nil {
+			errorf(stderr, "%s", err)
+			return exitError
+		}
+		res, runErr = capture.AnalyzeParallel(cfg, src, w, cfg.Workers)
+		if res != nil {
+			res.Summary.Live = true
+			res.Summary.KernelReceived, res.Summary.KernelDropped = src.KernelStats()
+		}
+		if err := src.Close(); err != nil && runErr == nil {
+			errorf(stderr, "%s", err)
+			return exitError
+		}
+	} else {
+		res, runErr = capture.Run(cfg, w)
+	}
 	code := exitOK
 	if res != nil {
 		for _, fe := range res.FileErrors {
