@@ -14,6 +14,7 @@
 package reassembly
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -86,9 +87,10 @@ type Assembler struct {
 	stats     Stats
 	lastFlush time.Time
 	ctx       context
-	open      int       // streams created and not yet complete
-	live      []*stream // the open streams, in no order (index in stream.slot)
-	pending   []*stream // streams not yet emitted, in creation order (head first)
+	rev       layers.TCP // scratch for closeReverse
+	open      int        // streams created and not yet complete
+	live      []*stream  // the open streams, in no order (index in stream.slot)
+	pending   []*stream  // streams not yet emitted, in creation order (head first)
 	head      int
 	settled   int // emitted streams still in pending
 	evicting  bool
@@ -132,6 +134,9 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 	a.Tick(ci.Timestamp)
 	a.ctx.ci = ci
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
+	if tcp.RST && tcp.ACK {
+		a.closeReverse(net, tcp)
+	}
 	if a.open > a.opts.MaxConns {
 		a.evict(ci.Timestamp)
 	}
@@ -152,6 +157,29 @@ func (a *Assembler) Tick(now time.Time) {
 		a.stats.Idle += uint64(closed)
 	}
 	a.lastFlush = b
+}
+
+// closeReverse ends the other half of a connection that one side reset.
+// A RST ends the whole connection, but gopacket closes only the half that
+// sent it; the other half would wait for the idle timeout, holding memory,
+// and a new SYN on the same ports (clients reuse them quickly) would be
+// dropped as a SYN on an open connection, losing that connection's row.
+// A RST from the other side at the sequence number the RST acknowledges
+// is exactly what gopacket needs to close that half too; if the capture
+// missed some of that side's bytes, gopacket ignores it and nothing
+// changes.
+func (a *Assembler) closeReverse(net gopacket.Flow, rst *layers.TCP) {
+	var hdr [20]byte
+	binary.BigEndian.PutUint16(hdr[0:], uint16(rst.DstPort))
+	binary.BigEndian.PutUint16(hdr[2:], uint16(rst.SrcPort))
+	binary.BigEndian.PutUint32(hdr[4:], rst.Ack)
+	hdr[12] = 5 << 4 // data offset: 5 words
+	hdr[13] = 0x04   // RST
+	a.rev.Payload = nil
+	if a.rev.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback) != nil {
+		return
+	}
+	a.asm.AssembleWithContext(net.Reverse(), &a.rev, &a.ctx)
 }
 
 // evict closes the least recently active connections until the table is

@@ -259,6 +259,34 @@ func TestPortReuseAfterClose(t *testing.T) {
 	}
 }
 
+// Clients reuse ports right after a RST (OpenSSL's s_time does it
+// constantly): the RST must end both halves, or the next SYN on the same
+// ports is dropped as a SYN on an open connection and its row is lost.
+func TestPortReuseAfterRST(t *testing.T) {
+	c := newConv(t, 40010, t0)
+	c.open()
+	c.handshake(plain12(t, "first.test"))
+	c.add(0, "RA", nil)
+	c.seq = [2]uint32{90000, 70000}
+	c.open()
+	c.handshake(plain12(t, "second.test"))
+	c.add(0, "RA", nil)
+	a := reassembly.New(reassembly.Options{}, func(*reassembly.Result) {})
+	col := &collector{}
+	a = reassembly.New(reassembly.Options{}, col.emit)
+	for _, p := range c.packets {
+		a.Add(p.net, p.tcp, p.ci)
+	}
+	if a.Open() != 0 {
+		t.Errorf("%d connections still open after both were reset", a.Open())
+	}
+	a.Close()
+	rows := tlsRows(col)
+	if len(rows) != 2 || rows[0].SNI != "first.test" || rows[1].SNI != "second.test" {
+		t.Fatalf("want rows first.test and second.test, got %d: %+v", len(rows), rows)
+	}
+}
+
 // Rows are released behind the watermark: the oldest connection not yet
 // emitted.
 func TestWatermark(t *testing.T) {
