@@ -87,13 +87,20 @@ type Assembler struct {
 	stats     Stats
 	lastFlush time.Time
 	ctx       context
-	rev       layers.TCP // scratch for closeReverse
-	open      int        // streams created and not yet complete
-	live      []*stream  // the open streams, in no order (index in stream.slot)
-	pending   []*stream  // streams not yet emitted, in creation order (head first)
-	head      int
-	settled   int // emitted streams still in pending
-	evicting  bool
+	rev       layers.TCP // scratch for closeReverse and drop
+	// done holds the connections already emitted, keyed by gopacket's
+	// own (network, transport) flow pair in the orientation first seen;
+	// their packets bypass gopacket (see Add). toDrop lists streams
+	// emitted during the current AssembleWithContext, to be removed from
+	// gopacket once it returns (its connection lock is held until then).
+	done     map[[2]gopacket.Flow]*doneConn
+	toDrop   []*stream
+	open     int       // streams created and not yet complete
+	live     []*stream // the open streams, in no order (index in stream.slot)
+	pending  []*stream // streams not yet emitted, in creation order (head first)
+	head     int
+	settled  int // emitted streams still in pending
+	evicting bool
 }
 
 // New returns an Assembler that calls emit once for every connection, when
@@ -132,10 +139,16 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 	// packets this Assembler happened to see: a run sharded over several
 	// Assemblers (-j) decides exactly as one does.
 	a.Tick(ci.Timestamp)
+	if len(a.done) > 0 && a.bypass(net, tcp, ci.Timestamp) {
+		return
+	}
 	a.ctx.ci = ci
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
 	if tcp.RST && tcp.ACK {
 		a.closeReverse(net, tcp)
+	}
+	if len(a.toDrop) > 0 {
+		a.dropEmitted()
 	}
 	if a.open > a.opts.MaxConns {
 		a.evict(ci.Timestamp)
@@ -153,10 +166,100 @@ func (a *Assembler) Tick(now time.Time) {
 		return
 	}
 	if !a.lastFlush.IsZero() {
-		_, closed := a.asm.FlushCloseOlderThan(b.Add(-a.opts.IdleTimeout))
+		cut := b.Add(-a.opts.IdleTimeout)
+		_, closed := a.asm.FlushCloseOlderThan(cut)
 		a.stats.Idle += uint64(closed)
+		for k, d := range a.done {
+			if d.last.Before(cut) {
+				delete(a.done, k)
+			}
+		}
 	}
 	a.lastFlush = b
+}
+
+// doneConn is what is left of an emitted connection: enough to see it end.
+type doneConn struct {
+	last time.Time
+	fin  uint8 // bit 0: FIN from the key's source side, bit 1: from the other
+}
+
+// bypass handles a packet of a connection already emitted, without
+// gopacket: after its handshake is decided a connection's payload can
+// change nothing, so reassembling it (and taking gopacket's locks and
+// lookups) would be pure cost; bulk transfers are almost all such packets.
+// It reports whether the packet was consumed. A SYN opening a new
+// connection on the same ports ends the old entry and goes on to gopacket.
+func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bool {
+	k := [2]gopacket.Flow{net, tcp.TransportFlow()}
+	var bit uint8 = 1
+	d, ok := a.done[k]
+	if !ok {
+		k = [2]gopacket.Flow{k[0].Reverse(), k[1].Reverse()}
+		if d, ok = a.done[k]; !ok {
+			return false
+		}
+		bit = 2
+	}
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		delete(a.done, k)
+		return false
+	case tcp.RST:
+		delete(a.done, k)
+	case tcp.FIN:
+		if d.fin |= bit; d.fin == 3 {
+			delete(a.done, k)
+		}
+	}
+	if now.After(d.last) {
+		d.last = now
+	}
+	return true
+}
+
+// dropEmitted moves the streams emitted during the last packet out of
+// gopacket: a RST at each half's next sequence number closes both halves
+// (ReassemblyComplete follows), and later packets take the bypass. If a
+// half's next sequence number is not known exactly (data still queued out
+// of order), gopacket ignores that RST and the half idles out as before;
+// the bypass still spares it every later packet.
+func (a *Assembler) dropEmitted() {
+	drop := a.toDrop
+	a.toDrop = a.toDrop[:0]
+	for _, s := range drop {
+		if a.done == nil {
+			a.done = make(map[[2]gopacket.Flow]*doneConn)
+		}
+		a.done[s.key] = &doneConn{last: s.res.Last}
+		for h := range 2 {
+			if !s.started[h] || s.complete {
+				continue
+			}
+			net, tr := s.key[0], s.key[1]
+			if h == 1 {
+				net, tr = net.Reverse(), tr.Reverse()
+			}
+			src, dst := tr.Endpoints()
+			a.rstAt(net, binary.BigEndian.Uint16(src.Raw()), binary.BigEndian.Uint16(dst.Raw()), s.next[h])
+		}
+	}
+	clear(drop)
+}
+
+// rstAt feeds gopacket a bare RST for the half (net, sport->dport) at seq.
+func (a *Assembler) rstAt(net gopacket.Flow, sport, dport uint16, seq uint32) {
+	var hdr [20]byte
+	binary.BigEndian.PutUint16(hdr[0:], sport)
+	binary.BigEndian.PutUint16(hdr[2:], dport)
+	binary.BigEndian.PutUint32(hdr[4:], seq)
+	hdr[12] = 5 << 4 // data offset: 5 words
+	hdr[13] = 0x04   // RST
+	a.rev.Payload = nil
+	if a.rev.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback) != nil {
+		return
+	}
+	a.asm.AssembleWithContext(net, &a.rev, &a.ctx)
 }
 
 // closeReverse ends the other half of a connection that one side reset.
@@ -169,17 +272,7 @@ func (a *Assembler) Tick(now time.Time) {
 // missed some of that side's bytes, gopacket ignores it and nothing
 // changes.
 func (a *Assembler) closeReverse(net gopacket.Flow, rst *layers.TCP) {
-	var hdr [20]byte
-	binary.BigEndian.PutUint16(hdr[0:], uint16(rst.DstPort))
-	binary.BigEndian.PutUint16(hdr[2:], uint16(rst.SrcPort))
-	binary.BigEndian.PutUint32(hdr[4:], rst.Ack)
-	hdr[12] = 5 << 4 // data offset: 5 words
-	hdr[13] = 0x04   // RST
-	a.rev.Payload = nil
-	if a.rev.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback) != nil {
-		return
-	}
-	a.asm.AssembleWithContext(net.Reverse(), &a.rev, &a.ctx)
+	a.rstAt(net.Reverse(), uint16(rst.DstPort), uint16(rst.SrcPort), rst.Ack)
 }
 
 // evict closes the least recently active connections until the table is
@@ -258,7 +351,7 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	}
 	a := f.a
 	a.stats.TCPConns++
-	s := &stream{a: a, initiator: -1}
+	s := &stream{a: a, initiator: -1, key: [2]gopacket.Flow{net, transport}}
 	s.res.Order = a.stats.TCPConns
 	src, _ := netip.AddrFromSlice(net.Src().Raw())
 	dst, _ := netip.AddrFromSlice(net.Dst().Raw())
@@ -282,6 +375,13 @@ type stream struct {
 	emitted  bool // the result went out; conn is released
 	complete bool
 	slot     int // index in Assembler.live
+
+	// For dropEmitted: gopacket's key for the connection (half 0's
+	// orientation), and each half's next sequence number as far as the
+	// in-order packets tell.
+	key     [2]gopacket.Flow
+	next    [2]uint32
+	started [2]bool
 
 	// What is known before the first payload byte, when conn is made: a
 	// SYN flood or a port scan never costs a TLS parser.
@@ -347,6 +447,9 @@ func (s *stream) maybeEmit(final bool) {
 	s.res.Evicted = final && s.a.evicting
 	s.a.emit(&s.res)
 	s.res.Conn, s.conn = nil, nil
+	if !final {
+		s.a.toDrop = append(s.a.toDrop, s)
+	}
 }
 
 func half(dir gpr.TCPFlowDirection) int {
@@ -359,6 +462,15 @@ func half(dir gpr.TCPFlowDirection) int {
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlowDirection, nextSeq gpr.Sequence, start *bool, ac gpr.AssemblerContext) bool {
 	if ci.Timestamp.After(s.res.Last) {
 		s.res.Last = ci.Timestamp
+	}
+	if h := half(dir); nextSeq == invalidSeq || uint32(nextSeq) == tcp.Seq {
+		// In order (or the half's first packet): gopacket's next
+		// sequence number will be this segment's end.
+		end := tcp.Seq + uint32(len(tcp.Payload))
+		if tcp.SYN || tcp.FIN {
+			end++
+		}
+		s.next[h], s.started[h] = end, true
 	}
 	if s.emitted {
 		// Keep gopacket's sequence tracking (FIN/RST, port reuse) but
