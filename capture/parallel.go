@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"container/heap"
-	"errors"
 	"io"
 	"sync"
 	"time"
@@ -72,7 +70,7 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 		return Analyze(cfg, src, out)
 	}
 	res := &Result{}
-	sum := &res.Summary
+	sink := newRowSink(cfg, out, &res.Summary)
 	free := make(chan *batch, workers*4)
 	for range cap(free) {
 		free <- &batch{items: make([]batchItem, 0, batchPackets), slab: make([]byte, 0, batchBytes)}
@@ -90,36 +88,16 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 	}
 
 	// The merger owns the output.
-	stopped := make(chan struct{}) // closed when output ends early (write error, -c)
-	var writeErr error
+	var stats reassembly.Stats
 	mergeDone := make(chan struct{})
 	go func() {
 		defer close(mergeDone)
 		limits := make([]time.Time, workers)
-		finals := 0
-		var ready rowHeap
-		var stats reassembly.Stats
-		closed := false
-		write := func(row *report.Row) {
-			if writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows) {
-				return
-			}
-			sum.TLSConns++
-			sum.Add(row)
-			writeErr = out.WriteRow(row)
-			if !closed && (writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows)) {
-				closed = true
-				close(stopped)
-			}
-		}
 		finished := make([]bool, workers)
+		finals := 0
 		for p := range results {
 			for _, row := range p.rows {
-				if cfg.Stream {
-					write(row)
-				} else {
-					heap.Push(&ready, row)
-				}
+				sink.push(row)
 			}
 			limits[p.worker] = p.limit
 			if p.final {
@@ -137,21 +115,13 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 			var limit time.Time
 			first := true
 			for i, l := range limits {
-				if finished[i] {
-					continue
-				}
-				if first || l.Before(limit) {
+				if !finished[i] && (first || l.Before(limit)) {
 					limit, first = l, false
 				}
 			}
-			for ready.Len() > 0 && ready[0].Time.Before(limit) {
-				write(heap.Pop(&ready).(*report.Row))
-			}
+			sink.release(limit)
 		}
-		for ready.Len() > 0 {
-			write(heap.Pop(&ready).(*report.Row))
-		}
-		sum.TCPConns, sum.Evicted = stats.TCPConns, stats.Evicted
+		sink.flush()
 		// Drain, so that no worker blocks on a full channel.
 		for range results {
 		}
@@ -176,7 +146,7 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 		select {
 		case <-cfg.Stop:
 			return true
-		case <-stopped:
+		case <-sink.over:
 			return true
 		default:
 			return false
@@ -199,10 +169,7 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 			continue
 		}
 		if err != nil {
-			var fe *FileError
-			if errors.As(err, &fe) {
-				res.FileErrors = append(res.FileErrors, fe)
-				sum.Warnings = append(sum.Warnings, fe.Error())
+			if res.noteFileError(err) {
 				continue
 			}
 			srcErr = err
@@ -246,13 +213,12 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 	wg.Wait()
 	close(results)
 	<-mergeDone
-	st := src.Stats()
-	sum.Files, sum.Packets, sum.Bytes = st.Files, st.Packets, st.Bytes
-	sum.NonTCP, sum.DecodeErrors = st.NonTCP, st.DecodeErrors
+	fillSummary(&res.Summary, src.Stats())
+	res.Summary.TCPConns, res.Summary.Evicted = stats.TCPConns, stats.Evicted
 	if srcErr != nil {
 		return res, srcErr
 	}
-	return res, writeErr
+	return res, sink.err
 }
 
 // shard hashes a segment's connection so both directions land on the same
@@ -275,11 +241,7 @@ func runWorker(id, workers int, cfg Config, in <-chan *batch, free chan<- *batch
 		if !r.Conn.IsTLS() {
 			return
 		}
-		row := conv.Row(r)
-		if r.Evicted {
-			row.Flags = addFlag(row.Flags, "evicted")
-		}
-		rows = append(rows, row)
+		rows = append(rows, conv.Row(r))
 	})
 	var tcp layers.TCP
 	var last time.Time

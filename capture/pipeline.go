@@ -84,58 +84,17 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 // Analyze runs the pipeline over any Source. The caller closes src.
 func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 	res := &Result{}
+	sink := newRowSink(cfg, out, &res.Summary)
 	ropts := cfg.Reassembly
 	ropts.Parse.KeepChains = cfg.Detail
 	conv := NewConverter(cfg.Detail)
-	sum := &res.Summary
-	var ready rowHeap
-	var writeErr error
-	write := func(row *report.Row) {
-		if writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows) {
-			return
-		}
-		sum.TLSConns++
-		sum.Add(row)
-		writeErr = out.WriteRow(row)
-	}
 	asm := reassembly.New(ropts, func(r *reassembly.Result) {
-		if !r.Conn.IsTLS() {
-			return
-		}
-		row := conv.Row(r)
-		if r.Evicted {
-			row.Flags = addFlag(row.Flags, "evicted")
-		}
-		if cfg.Stream {
-			write(row)
-		} else {
-			// Rows wait in a heap until no connection still undecided
-			// can sort before them, so memory holds only the handshakes
-			// in progress, not every row of the capture.
-			heap.Push(&ready, row)
+		if r.Conn.IsTLS() {
+			sink.push(conv.Row(r))
 		}
 	})
 	var now time.Time
-	release := func(all bool) {
-		limit, pending := asm.Watermark()
-		if !pending || now.Before(limit) {
-			// A connection yet to start begins no earlier than the
-			// current packet.
-			limit = now
-		}
-		for ready.Len() > 0 && (all || ready[0].Time.Before(limit)) {
-			write(heap.Pop(&ready).(*report.Row))
-		}
-	}
-	done := func() bool {
-		select {
-		case <-cfg.Stop:
-			return true
-		default:
-		}
-		return writeErr != nil || (cfg.MaxRows > 0 && sum.TLSConns >= cfg.MaxRows)
-	}
-	for !done() {
+	for !sink.done() {
 		seg, err := src.Next()
 		if err == io.EOF {
 			break
@@ -145,10 +104,7 @@ func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 			continue
 		}
 		if err != nil {
-			var fe *FileError
-			if errors.As(err, &fe) {
-				res.FileErrors = append(res.FileErrors, fe)
-				sum.Warnings = append(sum.Warnings, fe.Error())
+			if res.noteFileError(err) {
 				continue
 			}
 			return res, err
@@ -157,20 +113,114 @@ func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 			now = seg.CI.Timestamp
 		}
 		asm.Add(seg.Net, &seg.TCP, seg.CI)
-		if ready.Len() > 0 {
-			release(false)
+		if sink.ready.Len() > 0 {
+			limit, pending := asm.Watermark()
+			if !pending || now.Before(limit) {
+				// A connection yet to start begins no earlier than the
+				// current packet.
+				limit = now
+			}
+			sink.release(limit)
 		}
 	}
 	// Connections still open are reported with what is known: flushing
 	// decides them (truncated where the handshake had not ended).
 	asm.Close()
-	release(true)
-	st := src.Stats()
+	sink.flush()
+	fillSummary(&res.Summary, src.Stats())
 	as := asm.Stats()
+	res.Summary.TCPConns, res.Summary.Evicted = as.TCPConns, as.Evicted
+	return res, sink.err
+}
+
+// noteFileError records a *FileError (the run goes on with the next file)
+// and reports whether err was one.
+func (res *Result) noteFileError(err error) bool {
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	res.FileErrors = append(res.FileErrors, fe)
+	res.Summary.Warnings = append(res.Summary.Warnings, fe.Error())
+	return true
+}
+
+// rowSink is the output end of both pipelines: it counts rows into the
+// summary, writes them (at once when streaming, otherwise in sorted order
+// once nothing earlier can come), and ends the run after -c rows or a
+// write error.
+type rowSink struct {
+	cfg   Config
+	out   report.Writer
+	sum   *report.Summary
+	ready rowHeap
+	err   error
+	// over is closed when output ends early (write error, -c), to stop the
+	// reading side of a sharded run.
+	over   chan struct{}
+	closed bool
+}
+
+func newRowSink(cfg Config, out report.Writer, sum *report.Summary) *rowSink {
+	return &rowSink{cfg: cfg, out: out, sum: sum, over: make(chan struct{})}
+}
+
+// push takes a decided row.
+func (k *rowSink) push(row *report.Row) {
+	if k.cfg.Stream {
+		k.write(row)
+	} else {
+		// Rows wait in a heap until no connection still undecided can
+		// sort before them, so memory holds only the handshakes in
+		// progress, not every row of the capture.
+		heap.Push(&k.ready, row)
+	}
+}
+
+// release writes the waiting rows that sort before limit.
+func (k *rowSink) release(limit time.Time) {
+	for k.ready.Len() > 0 && k.ready[0].Time.Before(limit) {
+		k.write(heap.Pop(&k.ready).(*report.Row))
+	}
+}
+
+// flush writes every waiting row: the input has ended.
+func (k *rowSink) flush() {
+	for k.ready.Len() > 0 {
+		k.write(heap.Pop(&k.ready).(*report.Row))
+	}
+}
+
+func (k *rowSink) full() bool { return k.cfg.MaxRows > 0 && k.sum.TLSConns >= k.cfg.MaxRows }
+
+func (k *rowSink) write(row *report.Row) {
+	if k.err != nil || k.full() {
+		return
+	}
+	k.sum.TLSConns++
+	k.sum.Add(row)
+	k.err = k.out.WriteRow(row)
+	if !k.closed && (k.err != nil || k.full()) {
+		k.closed = true
+		close(k.over)
+	}
+}
+
+// done reports whether the run should stop reading: Stop was closed, or
+// the output ended early. Only the goroutine that writes may call it.
+func (k *rowSink) done() bool {
+	select {
+	case <-k.cfg.Stop:
+		return true
+	default:
+	}
+	return k.closed
+}
+
+// fillSummary copies the packet front end's counters into the summary.
+func fillSummary(sum *report.Summary, st Stats) {
 	sum.Files, sum.Packets, sum.Bytes = st.Files, st.Packets, st.Bytes
 	sum.NonTCP, sum.DecodeErrors = st.NonTCP, st.DecodeErrors
-	sum.TCPConns, sum.Evicted = as.TCPConns, as.Evicted
-	return res, writeErr
 }
 
 // rowHeap orders rows by CompareRows.
@@ -255,6 +305,9 @@ func (cv *Converter) Row(r *reassembly.Result) *report.Row {
 	if s.HasVersion {
 		row.Version = s.Version.String()
 		row.Cipher = s.Cipher.String()
+	}
+	if r.Evicted {
+		row.Flags = addFlag(row.Flags, "evicted")
 	}
 	if cv.detail {
 		row.Detail = cv.detailOf(&s)
