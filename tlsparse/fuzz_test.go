@@ -723,3 +723,48 @@ func TestConnRealCaptures(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseNewSessionTicket(f *testing.F) {
+	for _, b := range seedMessages()[TypeNewSessionTicket] {
+		f.Add(b)
+	}
+	f.Add(hx("00001c20 0004 deadbeef"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		nst, err := ParseNewSessionTicket(in)
+		if err != nil {
+			checkParseError(t, err, "NewSessionTicket", in)
+			return
+		}
+		if !bytes.Equal(nst.Raw, in) {
+			t.Fatal("Raw is not the input")
+		}
+		checkAlias(t, "NewSessionTicket", in, nst.Ticket)
+		again, err := ParseNewSessionTicket(nst.Raw)
+		if err != nil {
+			t.Fatalf("re-parse of Raw: %v", err)
+		}
+		if diff := cmp.Diff(nst, again, bytesEqual); diff != "" {
+			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func FuzzParseAlert(f *testing.F) {
+	f.Add([]byte{2, 40})
+	f.Add([]byte{1, 0})
+	f.Add([]byte{2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := ParseAlert(data)
+		if err != nil {
+			checkParseError(t, err, "Alert", data)
+			if len(data) == 2 {
+				t.Fatal("a 2-byte alert must parse")
+			}
+			return
+		}
+		if len(data) != 2 || a.Level != AlertLevel(data[0]) || a.Description != AlertDescription(data[1]) {
+			t.Fatalf("alert %x parsed as %+v", data, a)
+		}
+	})
+}
