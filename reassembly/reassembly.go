@@ -93,7 +93,7 @@ type Assembler struct {
 	// their packets bypass gopacket (see Add). toDrop lists streams
 	// emitted during the current AssembleWithContext, to be removed from
 	// gopacket once it returns (its connection lock is held until then).
-	done     map[[2]gopacket.Flow]*doneConn
+	done     map[uint64]*doneConn
 	toDrop   []*stream
 	open     int       // streams created and not yet complete
 	live     []*stream // the open streams, in no order (index in stream.slot)
@@ -180,8 +180,15 @@ func (a *Assembler) Tick(now time.Time) {
 
 // doneConn is what is left of an emitted connection: enough to see it end.
 type doneConn struct {
+	key  [2]gopacket.Flow // gopacket's key, in half 0's orientation
 	last time.Time
 	fin  uint8 // bit 0: FIN from the key's source side, bit 1: from the other
+}
+
+// flowHash is the same for both directions of a connection: gopacket's
+// FastHash is symmetric in each flow. One lookup serves either direction.
+func flowHash(net, transport gopacket.Flow) uint64 {
+	return net.FastHash() ^ transport.FastHash()*0x9E3779B97F4A7C15
 }
 
 // bypass handles a packet of a connection already emitted, without
@@ -191,25 +198,30 @@ type doneConn struct {
 // It reports whether the packet was consumed. A SYN opening a new
 // connection on the same ports ends the old entry and goes on to gopacket.
 func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bool {
-	k := [2]gopacket.Flow{net, tcp.TransportFlow()}
-	var bit uint8 = 1
-	d, ok := a.done[k]
+	tr := tcp.TransportFlow()
+	h := flowHash(net, tr)
+	d, ok := a.done[h]
 	if !ok {
-		k = [2]gopacket.Flow{k[0].Reverse(), k[1].Reverse()}
-		if d, ok = a.done[k]; !ok {
-			return false
-		}
+		return false
+	}
+	var bit uint8
+	switch {
+	case d.key[0] == net && d.key[1] == tr:
+		bit = 1
+	case d.key[0] == net.Reverse() && d.key[1] == tr.Reverse():
 		bit = 2
+	default:
+		return false // another connection with the same hash: gopacket's
 	}
 	switch {
 	case tcp.SYN && !tcp.ACK:
-		delete(a.done, k)
+		delete(a.done, h)
 		return false
 	case tcp.RST:
-		delete(a.done, k)
+		delete(a.done, h)
 	case tcp.FIN:
 		if d.fin |= bit; d.fin == 3 {
-			delete(a.done, k)
+			delete(a.done, h)
 		}
 	}
 	if now.After(d.last) {
@@ -229,9 +241,12 @@ func (a *Assembler) dropEmitted() {
 	a.toDrop = a.toDrop[:0]
 	for _, s := range drop {
 		if a.done == nil {
-			a.done = make(map[[2]gopacket.Flow]*doneConn)
+			a.done = make(map[uint64]*doneConn)
 		}
-		a.done[s.key] = &doneConn{last: s.res.Last}
+		// A hash collision with another emitted connection replaces
+		// it: that one loses the bypass, its later packets go through
+		// gopacket as a connection without hello, which makes no row.
+		a.done[flowHash(s.key[0], s.key[1])] = &doneConn{key: s.key, last: s.res.Last}
 		for h := range 2 {
 			if !s.started[h] || s.complete {
 				continue
