@@ -436,12 +436,10 @@ func srcOpen(t testing.TB, names ...string) *Files {
 func TestSourceDecode(t *testing.T) {
 	const F = "c"
 	type tc struct {
-		name         string
-		file         func(t *testing.T) []byte
-		want         []srcGot
-		nonTCP, bad  uint64
-		wantPackets  uint64
-		wantFileErrs []string
+		name        string
+		file        func(t *testing.T) []byte
+		want        []srcGot
+		nonTCP, bad uint64
 	}
 	eth := layers.LinkTypeEthernet
 	tests := []tc{

@@ -36,7 +36,6 @@ type conv struct {
 	now     time.Time
 	packets []packet
 	mss     int
-	sentSYN bool
 }
 
 func newConv(t *testing.T, cport uint16, start time.Time) *conv {
@@ -271,9 +270,8 @@ func TestPortReuseAfterRST(t *testing.T) {
 	c.open()
 	c.handshake(plain12(t, "second.test"))
 	c.add(0, "RA", nil)
-	a := reassembly.New(reassembly.Options{}, func(*reassembly.Result) {})
 	col := &collector{}
-	a = reassembly.New(reassembly.Options{}, col.emit)
+	a := reassembly.New(reassembly.Options{}, col.emit)
 	for _, p := range c.packets {
 		a.Add(p.net, p.tcp, p.ci)
 	}

@@ -70,7 +70,6 @@ type CertificateRequestInfo struct {
 type half struct {
 	buf       []byte // a handshake message that spans records (owned copy)
 	off       int64  // stream offset of the next unconsumed byte
-	recOff    int64  // stream offset of the record being handled
 	started   bool   // the first byte of the stream has been looked at
 	synced    bool   // positioned on a record boundary
 	mid       bool   // the stream start was not captured
