@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +57,35 @@ func TestCorpusNoPanic(t *testing.T) {
 
 	// One goroutine per file, at most GOMAXPROCS at a time: each run is
 	// single-threaded and CPU-bound, so more would only add contention.
+	// The memory limit: the heap in use, sampled while the runs go on,
+	// stays under the hostile test's cap for each run in flight.
+	limit := uint64(heapCap) * uint64(runtime.GOMAXPROCS(0))
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-sampled
+		if p := peak.Load(); p > limit {
+			t.Errorf("heap in use reached %d MiB, limit %d MiB", p>>20, limit>>20)
+		}
+		t.Logf("peak heap in use %d MiB (limit %d MiB)", peak.Load()>>20, limit>>20)
+	}()
 	start := time.Now()
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup

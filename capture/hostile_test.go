@@ -80,6 +80,7 @@ func TestHostile(t *testing.T) {
 		flags     map[string]int // each must be present with this count
 		errPacket uint64         // >0: a FileError at this packet; 0: none
 		errSubstr string
+		warnings  []string // each must appear in one summary warning
 	}{
 		{file: "syn-flood.pcap", rows: 0},
 		{file: "half-open.pcap", rows: 2000, flags: map[string]int{"truncated": 2000}},
@@ -87,7 +88,13 @@ func TestHostile(t *testing.T) {
 		{file: "hs-16mb.pcap", rows: 1, flags: map[string]int{"malformed": 1}},
 		{file: "seq-wrap.pcap", rows: 1},
 		{file: "port-reuse.pcap", rows: 2},
-		{file: "time-backwards.pcap", rows: 1},
+		// The clock steps back an hour at packet 6 and forward a day at
+		// packet 8: the connection, idle for a day of capture time, is
+		// closed by the idle timer mid-handshake. Both jumps are named.
+		{file: "time-backwards.pcap", rows: 1, flags: map[string]int{"truncated": 1}, warnings: []string{
+			"time-backwards.pcap: packet 6: timestamp goes back 1h0m0.004s",
+			"time-backwards.pcap: packet 8: timestamp jumps 23h59m59.995s forward",
+		}},
 		{file: "snaplen-cut.pcap", rows: 1, flags: map[string]int{"gap": 1, "truncated": 1}},
 		{file: "caplen-too-big.pcap", errPacket: 2, errSubstr: "exceeds the snaplen"},
 		// The packets before the damage still make their row.
@@ -109,6 +116,11 @@ func TestHostile(t *testing.T) {
 			}
 			if peak > heapCap {
 				t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+			}
+			for _, w := range tt.warnings {
+				if !slices.ContainsFunc(res.Summary.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+					t.Errorf("no warning %q in %q", w, res.Summary.Warnings)
+				}
 			}
 			if tt.errSubstr == "" {
 				if len(res.FileErrors) != 0 {

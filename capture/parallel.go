@@ -153,7 +153,8 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 		}
 	}
 	var srcErr error
-	var advanced time.Time
+	var advanced, latest time.Time
+	idle := idleTimeout(cfg)
 	for !done() {
 		seg, err := src.Next()
 		if err == io.EOF {
@@ -175,7 +176,11 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 			srcErr = err
 			break
 		}
+		res.noteTimeJump(seg, latest, idle)
 		t := seg.CI.Timestamp
+		if t.After(latest) {
+			latest = t
+		}
 		if t.Sub(advanced) > time.Second {
 			// Move every worker's clock to the capture's, so one that
 			// has had no packet lately does not hold rows back.
@@ -214,7 +219,7 @@ func AnalyzeParallel(cfg Config, src Source, out report.Writer, workers int) (*R
 	close(results)
 	<-mergeDone
 	fillSummary(&res.Summary, src.Stats())
-	res.Summary.TCPConns, res.Summary.Evicted = stats.TCPConns, stats.Evicted
+	res.Summary.TCPConns, res.Summary.Evicted, res.Summary.IdleClosed = stats.TCPConns, stats.Evicted, stats.Idle
 	if srcErr != nil {
 		return res, srcErr
 	}

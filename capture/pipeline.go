@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -65,6 +66,8 @@ type Result struct {
 	// FileErrors are the problems with input files, in the order met;
 	// each names the file and, where it applies, the packet.
 	FileErrors []*FileError
+
+	timeWarned map[string]bool // files already warned about a time jump
 }
 
 // Run analyzes the capture files as one capture and writes one row per TLS
@@ -94,6 +97,7 @@ func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 		}
 	})
 	var now time.Time
+	idle := idleTimeout(cfg)
 	for !sink.done() {
 		seg, err := src.Next()
 		if err == io.EOF {
@@ -109,6 +113,7 @@ func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 			}
 			return res, err
 		}
+		res.noteTimeJump(seg, now, idle)
 		if seg.CI.Timestamp.After(now) {
 			now = seg.CI.Timestamp
 		}
@@ -129,7 +134,7 @@ func Analyze(cfg Config, src Source, out report.Writer) (*Result, error) {
 	sink.flush()
 	fillSummary(&res.Summary, src.Stats())
 	as := asm.Stats()
-	res.Summary.TCPConns, res.Summary.Evicted = as.TCPConns, as.Evicted
+	res.Summary.TCPConns, res.Summary.Evicted, res.Summary.IdleClosed = as.TCPConns, as.Evicted, as.Idle
 	return res, sink.err
 }
 
@@ -143,6 +148,49 @@ func (res *Result) noteFileError(err error) bool {
 	res.FileErrors = append(res.FileErrors, fe)
 	res.Summary.Warnings = append(res.Summary.Warnings, fe.Error())
 	return true
+}
+
+// maxTimeJump is how far capture time may step back before it is worth a
+// warning: pcapng files merging several interfaces step back by
+// microseconds all the time, and that orders nothing differently. A step
+// forward is worth one when it is longer than the idle timeout, because
+// every connection open before it is then closed as idle.
+const maxTimeJump = time.Second
+
+// noteTimeJump warns, once per file and direction, when a packet's time is
+// well before the latest seen (rows are ordered by first packet time) or
+// past the idle timeout after it (the idle timers run on capture time).
+func (res *Result) noteTimeJump(seg *Segment, latest time.Time, idle time.Duration) {
+	if latest.IsZero() {
+		return
+	}
+	t := seg.CI.Timestamp
+	var what string
+	switch {
+	case t.Before(latest.Add(-maxTimeJump)):
+		what = fmt.Sprintf("timestamp goes back %v (rows near it may be out of order)", latest.Sub(t).Round(time.Millisecond))
+	case t.After(latest.Add(idle)):
+		what = fmt.Sprintf("timestamp jumps %v forward (connections open before it are closed as idle)", t.Sub(latest).Round(time.Millisecond))
+	default:
+		return
+	}
+	key := seg.File + what[:12]
+	if res.timeWarned == nil {
+		res.timeWarned = map[string]bool{}
+	}
+	if res.timeWarned[key] {
+		return
+	}
+	res.timeWarned[key] = true
+	res.Summary.Warnings = append(res.Summary.Warnings, fmt.Sprintf("%s: packet %d: %s", seg.File, seg.Packet, what))
+}
+
+// idleTimeout is the assembler's idle timeout for cfg.
+func idleTimeout(cfg Config) time.Duration {
+	if cfg.Reassembly.IdleTimeout > 0 {
+		return cfg.Reassembly.IdleTimeout
+	}
+	return reassembly.DefaultIdleTimeout
 }
 
 // rowSink is the output end of both pipelines: it counts rows into the

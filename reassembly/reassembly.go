@@ -101,6 +101,7 @@ type Assembler struct {
 	head     int
 	settled  int // emitted streams still in pending
 	evicting bool
+	idling   bool // inside Tick's flush: completions are idle closures
 }
 
 // New returns an Assembler that calls emit once for every connection, when
@@ -167,8 +168,9 @@ func (a *Assembler) Tick(now time.Time) {
 	}
 	if !a.lastFlush.IsZero() {
 		cut := b.Add(-a.opts.IdleTimeout)
-		_, closed := a.asm.FlushCloseOlderThan(cut)
-		a.stats.Idle += uint64(closed)
+		a.idling = true
+		a.asm.FlushCloseOlderThan(cut)
+		a.idling = false
 		for k, d := range a.done {
 			if d.last.Before(cut) {
 				delete(a.done, k)
@@ -554,8 +556,11 @@ func (s *stream) ReassemblyComplete(ac gpr.AssemblerContext) bool {
 	if !s.complete {
 		s.complete = true
 		s.a.open--
-		if s.a.evicting {
+		switch {
+		case s.a.evicting:
 			s.a.stats.Evicted++
+		case s.a.idling:
+			s.a.stats.Idle++
 		}
 		// Swap-remove from the table of open streams.
 		live := s.a.live

@@ -86,6 +86,7 @@ type Summary struct {
 	TCPConns       uint64
 	TLSConns       uint64
 	Evicted        uint64 // connections dropped by the memory budget
+	IdleClosed     uint64 // connections closed by the idle timer
 	KernelReceived uint64 // live capture only
 	KernelDropped  uint64 // live capture only
 	Live           bool

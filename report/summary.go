@@ -78,6 +78,11 @@ func writeSummary(w *bufio.Writer, s *Summary) {
 		b = append(b, " (memory budget reached; their rows may be incomplete)"...)
 		line()
 	}
+	if s.IdleClosed != 0 {
+		b = append(b, "idle connections closed "...)
+		b = strconv.AppendUint(b, s.IdleClosed, 10)
+		line()
+	}
 	// Both zero means the platform gave no statistics, not a perfect capture.
 	if s.Live && (s.KernelReceived != 0 || s.KernelDropped != 0) {
 		b = append(b, "kernel: received "...)

@@ -56,7 +56,7 @@ func hostileItems() []Item {
 			buildPortReuse},
 		{"hostile/time-backwards.pcap",
 			"TLS 1.2 handshake whose packet timestamps go backwards: the server flight is stamped an hour before the first packet, the client's second flight a day later, then time resumes",
-			"one row, TLSv1.2, full, established; ts is the first packet's (2024-01-01T00:00:00Z); no negative durations, no crash",
+			"one row, ts the first packet's (2024-01-01T00:00:00Z), no crash; warnings name packet 6 (an hour back) and packet 8 (a day forward); idle timers run on capture time, so the connection, idle for a day by the clock, is closed before packet 8: TLSv1.2, full, not established, flag truncated",
 			buildTimeBackwards},
 		{"hostile/snaplen-cut.pcap",
 			"a TLS 1.2 mTLS handshake captured with snaplen 96: every packet cut at 96 bytes (caplen < len), so each segment keeps only its first 42 payload bytes",
