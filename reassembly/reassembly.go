@@ -183,6 +183,7 @@ func (a *Assembler) Tick(now time.Time) {
 // doneConn is what is left of an emitted connection: enough to see it end.
 type doneConn struct {
 	key  [2]gopacket.Flow // gopacket's key, in half 0's orientation
+	rkey [2]gopacket.Flow // the same, reversed: no Reverse per packet
 	last time.Time
 	fin  uint8 // bit 0: FIN from the key's source side, bit 1: from the other
 }
@@ -210,7 +211,7 @@ func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bo
 	switch {
 	case d.key[0] == net && d.key[1] == tr:
 		bit = 1
-	case d.key[0] == net.Reverse() && d.key[1] == tr.Reverse():
+	case d.rkey[0] == net && d.rkey[1] == tr:
 		bit = 2
 	default:
 		return false // another connection with the same hash: gopacket's
@@ -248,7 +249,11 @@ func (a *Assembler) dropEmitted() {
 		// A hash collision with another emitted connection replaces
 		// it: that one loses the bypass, its later packets go through
 		// gopacket as a connection without hello, which makes no row.
-		a.done[flowHash(s.key[0], s.key[1])] = &doneConn{key: s.key, last: s.res.Last}
+		a.done[flowHash(s.key[0], s.key[1])] = &doneConn{
+			key:  s.key,
+			rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
+			last: s.res.Last,
+		}
 		for h := range 2 {
 			if !s.started[h] || s.complete {
 				continue
