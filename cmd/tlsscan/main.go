@@ -259,6 +259,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		errorf(stderr, "writing output: %s", runErr)
+		// The summary still goes out where it can: for csv and json it
+		// is on standard error, which a closed stdout pipe leaves open.
+		if res != nil {
+			res.Summary.Duration = time.Since(start)
+			w.Close(&res.Summary)
+		}
 		return exitError
 	}
 	res.Summary.Duration = time.Since(start)

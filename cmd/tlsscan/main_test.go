@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -168,3 +169,25 @@ func TestFixturesListed(t *testing.T) {
 		})
 	}
 }
+
+// A closed pipe or a full disk on stdout: a clear error, exit 1, and the
+// summary still on stderr for csv/json. The capture has 2,000 rows, more
+// than the writer buffers, so the error comes from the rows, not at Close.
+func TestWriteErrorKeepsSummary(t *testing.T) {
+	var errb bytes.Buffer
+	code := run([]string{"--format", "csv", filepath.Join("..", "..", "pcaps", "hostile", "half-open.pcap")},
+		strings.NewReader(""), brokenPipe{}, &errb)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errb.String(), "tlsscan: error: writing output: ") {
+		t.Errorf("no write error on stderr:\n%s", errb.String())
+	}
+	if !strings.Contains(errb.String(), "TLS connections") {
+		t.Errorf("no summary on stderr after the write error:\n%s", errb.String())
+	}
+}
+
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
