@@ -345,13 +345,7 @@ func (a *Assembler) Watermark() (t time.Time, ok bool) {
 		a.head++
 		a.settled--
 	}
-	if a.head > 1024 && a.head*2 > len(a.pending) {
-		// Compact: the slice's live part moved far from its start.
-		n := copy(a.pending, a.pending[a.head:])
-		clear(a.pending[n:])
-		a.pending = a.pending[:n]
-		a.head = 0 // settled counts entries at or after head: unchanged
-	}
+	a.trimPending()
 	if a.head == len(a.pending) {
 		return time.Time{}, false
 	}
@@ -412,22 +406,28 @@ type stream struct {
 }
 
 // settle marks the stream emitted and keeps the pending list from pinning
-// settled streams: once half of it is settled it is filtered in place
-// (amortised O(1) per stream), whatever the oldest pending one is doing.
+// settled streams, whatever the oldest pending one is doing.
 func (s *stream) settle() {
 	s.emitted = true
-	a := s.a
-	a.settled++
-	if n := len(a.pending) - a.head; n > 1024 && a.settled*2 > n {
-		live := a.pending[:0]
-		for _, p := range a.pending[a.head:] {
-			if !p.emitted {
-				live = append(live, p)
-			}
-		}
-		clear(a.pending[len(live):])
-		a.pending, a.head, a.settled = live, 0, 0
+	s.a.settled++
+	s.a.trimPending()
+}
+
+// trimPending drops the dead entries of the pending list (the prefix that
+// Watermark has passed, and settled streams behind its head) once they are
+// half of it: amortised O(1) per stream, order kept.
+func (a *Assembler) trimPending() {
+	if n := len(a.pending); n <= 1024 || (a.head+a.settled)*2 <= n {
+		return
 	}
+	live := a.pending[:0]
+	for _, p := range a.pending[a.head:] {
+		if !p.emitted {
+			live = append(live, p)
+		}
+	}
+	clear(a.pending[len(live):])
+	a.pending, a.head, a.settled = live, 0, 0
 }
 
 // parser returns the connection's TLS state, making it on first use.
