@@ -230,9 +230,7 @@ func buildOutOfOrder(p *PKI, reorder bool) ([]byte, error) {
 		c.Retransmit(segs[2], c.Last(segs))
 	}
 	c.Send(A, h.ClientFlight())
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
@@ -282,9 +280,7 @@ func overlapConflict(p *PKI) (*Conn, []byte, error) {
 	bad := xorBytes(flight[start:start+n], 0xff)
 	c.InsertAfter(segs[(start+n)/c.MSS], c.Segment(B, base+uint32(start), ACK|PSH, bad))
 	c.Send(A, h.ClientFlight())
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	mutated := bytes.Clone(leaf)
 	copy(mutated[start-off:], bad)
@@ -317,9 +313,7 @@ func buildMidstream(p *PKI) ([]byte, error) {
 	c.Remove(slices.Clone(c.Segs[:c.Index(segs[1])])...)
 	c.Send(A, HandshakeRecords(v, h.ClientMessages()...))
 	c.Send(A, h.ClientFinish())
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
@@ -336,9 +330,7 @@ func buildGap(p *PKI) ([]byte, error) {
 	segs := c.Send(A, h.ClientFlight())
 	c.MSS = 1460
 	c.Remove(segs[1])
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }

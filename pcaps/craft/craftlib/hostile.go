@@ -249,9 +249,7 @@ func buildSeqWrap(p *PKI) ([]byte, error) {
 	}
 	c.MSS = 1460
 	c.Send(A, h.ClientFlight())
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
@@ -279,9 +277,7 @@ func buildTimeBackwards(p *PKI) ([]byte, error) {
 	for i, s := range c.Send(A, h.ClientFlight()) {
 		s.Time = Epoch.Add(24*time.Hour + time.Duration(i)*time.Millisecond)
 	}
-	c.Send(B, h.ServerFinish())
-	c.Send(A, h.AppData(120))
-	c.Send(B, h.AppData(600))
+	h.Finish(c, A)
 	c.Close(A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }

@@ -199,6 +199,14 @@ func (h *Handshake) Exchange(c *Conn, client Side) {
 	c.Send(client, h.ClientHello())
 	c.Send(server, h.ServerFlight())
 	c.Send(client, h.ClientFlight())
+	h.Finish(c, client)
+}
+
+// Finish is the server's ChangeCipherSpec and Finished, then a request and
+// its response: the tail every crafted handshake shares, whatever was done
+// to the flights before it.
+func (h *Handshake) Finish(c *Conn, client Side) {
+	server := client.Other()
 	c.Send(server, h.ServerFinish())
 	c.Send(client, h.AppData(120))
 	c.Send(server, h.AppData(600))
