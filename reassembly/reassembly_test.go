@@ -407,3 +407,24 @@ func BenchmarkHandshake(b *testing.B) {
 	}
 	a.Close()
 }
+
+// The idle timer closes a connection silent for IdleTimeout of capture
+// time, and counts it once (gopacket closes it half by half).
+func TestIdleClosureCounted(t *testing.T) {
+	col := &collector{}
+	a := reassembly.New(reassembly.Options{}, col.emit)
+	slow := newConv(t, 40020, t0)
+	slow.open()
+	slow.send(0, plain12(t, "idle.test").ClientHello())
+	later := newConv(t, 40021, t0.Add(reassembly.DefaultIdleTimeout+time.Minute))
+	later.open()
+	for _, p := range append(slices.Clone(slow.packets), later.packets...) {
+		a.Add(p.net, p.tcp, p.ci)
+	}
+	if got := a.Stats().Idle; got != 1 {
+		t.Errorf("Stats().Idle = %d, want 1 (the silent connection, once)", got)
+	}
+	if len(col.results) != 1 || col.sums[0].SNI != "idle.test" || !slices.Contains(col.sums[0].Flags, tlsparse.FlagTruncated) {
+		t.Errorf("the idle connection should be emitted, truncated: %+v", col.sums)
+	}
+}
