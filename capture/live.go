@@ -266,9 +266,15 @@ func (l *Live) maintain(now time.Time) error {
 	return nil
 }
 
-// Stats returns the counters so far, as for files (Files is 0). Packets
-// the kernel filter dropped are not counted anywhere: they never arrive.
-func (l *Live) Stats() Stats { return l.stats }
+// Stats returns the counters so far, as for files (Files is 0), with the
+// kernel's. Packets the kernel filter dropped are not counted anywhere:
+// they never arrive.
+func (l *Live) Stats() Stats {
+	st := l.stats
+	st.Live = true
+	st.KernelReceived, st.KernelDropped = l.KernelStats()
+	return st
+}
 
 // KernelStats returns the socket's counters: the packets that passed the
 // kernel filter, and how many of those were dropped because the buffer was

@@ -188,9 +188,11 @@ type doneConn struct {
 	fin  uint8 // bit 0: FIN from the key's source side, bit 1: from the other
 }
 
-// flowHash is the same for both directions of a connection: gopacket's
-// FastHash is symmetric in each flow. One lookup serves either direction.
-func flowHash(net, transport gopacket.Flow) uint64 {
+// FlowHash is the same for both directions of a connection: gopacket's
+// FastHash is symmetric in each flow. One lookup serves either direction,
+// and the pipeline shards connections over assemblers by it (-j), so a
+// connection's packets all reach the assembler that owns it.
+func FlowHash(net, transport gopacket.Flow) uint64 {
 	return net.FastHash() ^ transport.FastHash()*0x9E3779B97F4A7C15
 }
 
@@ -202,7 +204,7 @@ func flowHash(net, transport gopacket.Flow) uint64 {
 // connection on the same ports ends the old entry and goes on to gopacket.
 func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bool {
 	tr := tcp.TransportFlow()
-	h := flowHash(net, tr)
+	h := FlowHash(net, tr)
 	d, ok := a.done[h]
 	if !ok {
 		return false
@@ -249,7 +251,7 @@ func (a *Assembler) dropEmitted() {
 		// A hash collision with another emitted connection replaces
 		// it: that one loses the bypass, its later packets go through
 		// gopacket as a connection without hello, which makes no row.
-		a.done[flowHash(s.key[0], s.key[1])] = &doneConn{
+		a.done[FlowHash(s.key[0], s.key[1])] = &doneConn{
 			key:  s.key,
 			rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
 			last: s.res.Last,

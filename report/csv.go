@@ -73,7 +73,7 @@ func (w *csvWriter) flush() error {
 
 // Close writes the header even when there were no rows, so a consumer of an
 // empty capture still gets a well-formed CSV file.
-func (w *csvWriter) Close(s *Summary) error {
+func (w *csvWriter) Close(s *RunStats) error {
 	if w.closed {
 		return w.closeErr
 	}

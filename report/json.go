@@ -98,7 +98,7 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 	return nil
 }
 
-func (w *jsonWriter) Close(s *Summary) error {
+func (w *jsonWriter) Close(s *RunStats) error {
 	if w.closed {
 		return w.closeErr
 	}

@@ -1,7 +1,8 @@
-// Package report is the presentation layer of tlsscan: it renders a plain data
-// model (Row, Summary) as a table, CSV or JSON lines. It does not parse
-// packets or TLS and does not import the layers below it; whoever fills a Row
-// decides every verdict, report only spells it.
+// Package report turns verdicts into rows and renders them: the Converter
+// makes a Row of a connection's tlsparse.Summary, CompareRows fixes the
+// output order, and the writers print rows and the run's RunStats as a
+// table, CSV or JSON lines. It reads typed verdicts and never parses
+// packets or TLS; tlsparse decides every verdict, report only spells it.
 package report
 
 import (
@@ -76,8 +77,10 @@ type CertInfo struct {
 	SHA256  string `json:"sha256"` // lower-case hex of the DER
 }
 
-// Summary is what the run counted, printed after the rows.
-type Summary struct {
+// RunStats is what the run counted, printed after the rows. The pipeline
+// builds it in one place, from the counters of the packet front end, the
+// reassembly layer and its own.
+type RunStats struct {
 	Files          int
 	Packets        uint64
 	Bytes          uint64
@@ -93,7 +96,12 @@ type Summary struct {
 	Duration       time.Duration
 	Warnings       []string // file-level problems, each naming file and packet
 
-	// Counts per column value, filled by Add.
+	// Tally counts the rows written by column value.
+	Tally
+}
+
+// Tally counts rows per column value.
+type Tally struct {
 	Versions   map[string]uint64
 	Resumption map[string]uint64
 	ClientCert map[string]uint64
@@ -101,7 +109,7 @@ type Summary struct {
 }
 
 // Add counts one row into the per-value tallies.
-func (s *Summary) Add(r *Row) {
+func (s *Tally) Add(r *Row) {
 	if s.Versions == nil {
 		s.Versions = map[string]uint64{}
 		s.Resumption = map[string]uint64{}

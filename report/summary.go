@@ -22,7 +22,7 @@ import (
 // name, and lines that would say nothing (zero counters, empty tallies, the
 // kernel counters outside live capture, Duration 0) are left out. A nil s
 // prints nothing.
-func WriteSummary(w io.Writer, s *Summary) error {
+func WriteSummary(w io.Writer, s *RunStats) error {
 	if s == nil {
 		return nil
 	}
@@ -33,7 +33,7 @@ func WriteSummary(w io.Writer, s *Summary) error {
 }
 
 // writeSummary does the formatting; the caller flushes and reports the error.
-func writeSummary(w *bufio.Writer, s *Summary) {
+func writeSummary(w *bufio.Writer, s *RunStats) {
 	var b []byte
 	line := func() {
 		b = append(b, '\n')

@@ -234,7 +234,7 @@ func (w *tableWriter) startStream(first *Row) error {
 	return nil
 }
 
-func (w *tableWriter) Close(s *Summary) error {
+func (w *tableWriter) Close(s *RunStats) error {
 	if w.closed {
 		return w.closeErr
 	}

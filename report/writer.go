@@ -74,7 +74,7 @@ type Writer interface {
 	// first error met, trying the summary even after the rows failed so that
 	// a summary sent to stderr survives a closed stdout. Calling it again
 	// returns the same result without writing anything.
-	Close(s *Summary) error
+	Close(s *RunStats) error
 }
 
 // bufSize is the offline buffer: large enough that a big capture costs one
@@ -102,8 +102,8 @@ func NewWriter(w io.Writer, f Format, opts Options) Writer {
 
 type badWriter struct{ err error }
 
-func (b badWriter) WriteRow(*Row) error  { return b.err }
-func (b badWriter) Close(*Summary) error { return b.err }
+func (b badWriter) WriteRow(*Row) error   { return b.err }
+func (b badWriter) Close(*RunStats) error { return b.err }
 
 // state is what every format shares: the closed flag, the sticky error and
 // the Close result, so the three writers agree on the error contract.
@@ -139,7 +139,7 @@ func (s *state) fail(err error) error {
 // result rowsErr, and remembers the outcome for a repeated Close.
 // sep is written before the summary (the table puts a blank line between
 // itself and the summary when both go to the same terminal).
-func (s *state) finish(rowsErr error, sum *Summary, sep string) error {
+func (s *state) finish(rowsErr error, sum *RunStats, sep string) error {
 	s.closed = true
 	if rowsErr != nil && s.err == nil {
 		s.err = rowsErr

@@ -116,8 +116,8 @@ func testRows() []*Row {
 	}
 }
 
-func testSummary() *Summary {
-	s := &Summary{
+func testSummary() *RunStats {
+	s := &RunStats{
 		Files: 2, Packets: 123456, Bytes: 5_612_345,
 		NonTCP: 7, DecodeErrors: 1,
 		TCPConns: 12, TLSConns: 4, Evicted: 3,
@@ -132,7 +132,7 @@ func testSummary() *Summary {
 
 // render writes rows with a fresh Writer and returns the rows' output and
 // the summary's output.
-func render(t *testing.T, f Format, stream bool, rows []*Row, sum *Summary) (out, summary []byte) {
+func render(t *testing.T, f Format, stream bool, rows []*Row, sum *RunStats) (out, summary []byte) {
 	t.Helper()
 	var o, s bytes.Buffer
 	opts := Options{Stream: stream, Summary: &s}
@@ -157,7 +157,7 @@ func TestGolden(t *testing.T) {
 		format Format
 		stream bool
 		rows   []*Row
-		sum    *Summary
+		sum    *RunStats
 	}{
 		{"rows.csv", FormatCSV, false, testRows(), nil},
 		{"rows.json", FormatJSON, false, testRows(), nil},
@@ -498,17 +498,17 @@ func TestSummaryAfterRowError(t *testing.T) {
 }
 
 func TestSummaryGolden(t *testing.T) {
-	live := &Summary{
+	live := &RunStats{
 		Live: true, Packets: 999, Bytes: 999, TCPConns: 1, TLSConns: 1,
 		KernelReceived: 1000, KernelDropped: 5,
 	}
 	live.Add(testRows()[0])
 	for _, tc := range []struct {
 		name string
-		s    *Summary
+		s    *RunStats
 	}{
 		{"summary_full", testSummary()},
-		{"summary_minimal", &Summary{Files: 1}},
+		{"summary_minimal", &RunStats{Files: 1}},
 		{"summary_live", live},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

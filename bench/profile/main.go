@@ -1,4 +1,4 @@
-// Command profile runs tlsscan's pipeline (capture.Run, CSV rows to nowhere)
+// Command profile runs tlsscan's pipeline (pipeline.Run, CSV rows to nowhere)
 // over capture files under runtime/pprof, for the hotspot lists in
 // BENCHMARKS.md:
 //
@@ -15,7 +15,7 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -42,14 +42,14 @@ func main() {
 	var rows uint64
 	for i := 0; i < *rounds; i++ {
 		w := report.NewWriter(io.Discard, report.FormatCSV, report.Options{})
-		res, err := capture.Run(capture.Config{Files: flag.Args()}, w)
+		res, err := pipeline.Run(pipeline.Config{Files: flag.Args()}, w)
 		if err != nil {
 			fail(err)
 		}
-		if err := w.Close(&res.Summary); err != nil {
+		if err := w.Close(&res.Stats); err != nil {
 			fail(err)
 		}
-		rows = res.Summary.TLSConns
+		rows = res.Stats.TLSConns
 	}
 	pprof.StopCPUProfile()
 	f.Close()

@@ -19,7 +19,7 @@ import (
 
 	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/capture/filter"
-	"github.com/tlsscan/tlsscan/reassembly"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -106,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 0, "")
 	writeFile := fs.String("w", "", "")
 	jobs := fs.Int("j", runtime.NumCPU(), "")
-	maxConns := fs.Int("max-conns", reassembly.DefaultMaxConns, "")
+	maxConns := fs.Int("max-conns", pipeline.DefaultMaxConns, "")
 
 	// Flags and file names may be interleaved, as with tcpdump and tshark.
 	rest := args
@@ -193,14 +193,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			opts.Summary = stderr
 		}
 	}
-	cfg := capture.Config{
+	cfg := pipeline.Config{
 		Files:   files,
 		Stdin:   stdin,
-		Source:  capture.Options{Filter: flt},
+		Capture: capture.Options{Filter: flt},
 		Detail:  f == report.FormatJSON,
 		Stream:  live,
 		MaxRows: *count,
 		Workers: *jobs,
+		Start:   start,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
 	stop := make(chan struct{})
@@ -225,7 +226,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}()
 
 	w := report.NewWriter(out, f, opts)
-	var res *capture.Result
+	var res *pipeline.Result
 	var runErr error
 	if live {
 		src, err := capture.OpenLive(capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
@@ -233,17 +234,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			errorf(stderr, "%s", err)
 			return exitError
 		}
-		res, runErr = capture.AnalyzeParallel(cfg, src, w, cfg.Workers)
-		if res != nil {
-			res.Summary.Live = true
-			res.Summary.KernelReceived, res.Summary.KernelDropped = src.KernelStats()
-		}
+		res, runErr = pipeline.Analyze(cfg, src, w)
 		if err := src.Close(); err != nil && runErr == nil {
 			errorf(stderr, "%s", err)
 			return exitError
 		}
 	} else {
-		res, runErr = capture.Run(cfg, w)
+		res, runErr = pipeline.Run(cfg, w)
 	}
 	code := exitOK
 	if res != nil {
@@ -253,7 +250,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if runErr != nil {
-		var ue *capture.UsageError
+		var ue *pipeline.UsageError
 		if errors.As(runErr, &ue) {
 			errorf(stderr, "%s", runErr)
 			return exitUsage
@@ -262,13 +259,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// The summary still goes out where it can: for csv and json it
 		// is on standard error, which a closed stdout pipe leaves open.
 		if res != nil {
-			res.Summary.Duration = time.Since(start)
-			w.Close(&res.Summary)
+			w.Close(&res.Stats)
 		}
 		return exitError
 	}
-	res.Summary.Duration = time.Since(start)
-	if err := w.Close(&res.Summary); err != nil {
+	if err := w.Close(&res.Stats); err != nil {
 		errorf(stderr, "writing output: %s", err)
 		return exitError
 	}

@@ -1,4 +1,4 @@
-package capture_test
+package pipeline_test
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/pcaps/craft/craftlib"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
 )
@@ -23,7 +23,7 @@ import (
 const heapCap = 128 << 20
 
 // collect runs the pipeline over files, sampling the heap while it runs.
-func collect(t *testing.T, cfg capture.Config) (rows []*report.Row, res *capture.Result, peak uint64) {
+func collect(t *testing.T, cfg pipeline.Config) (rows []*report.Row, res *pipeline.Result, peak uint64) {
 	t.Helper()
 	var stop atomic.Bool
 	done := make(chan struct{})
@@ -43,7 +43,7 @@ func collect(t *testing.T, cfg capture.Config) (rows []*report.Row, res *capture
 	var err error
 	go func() {
 		defer close(finished)
-		res, err = capture.Run(cfg, w)
+		res, err = pipeline.Run(cfg, w)
 	}()
 	select {
 	case <-finished:
@@ -104,7 +104,7 @@ func TestHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			rows, res, peak := collect(t, capture.Config{Files: []string{filepath.Join(dir, tt.file)}})
+			rows, res, peak := collect(t, pipeline.Config{Files: []string{filepath.Join(dir, tt.file)}})
 			if len(rows) != tt.rows {
 				t.Errorf("%d rows, want %d", len(rows), tt.rows)
 			}
@@ -118,8 +118,8 @@ func TestHostile(t *testing.T) {
 				t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
 			}
 			for _, w := range tt.warnings {
-				if !slices.ContainsFunc(res.Summary.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
-					t.Errorf("no warning %q in %q", w, res.Summary.Warnings)
+				if !slices.ContainsFunc(res.Stats.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+					t.Errorf("no warning %q in %q", w, res.Stats.Warnings)
 				}
 			}
 			if tt.errSubstr == "" {
@@ -163,12 +163,12 @@ func TestHostileGenerated(t *testing.T) {
 	}
 	t.Run("syn-flood", func(t *testing.T) {
 		p := write("flood.pcap", func(f *os.File) error { return craftlib.SynFlood(f, syns) })
-		cfg := capture.Config{Files: []string{p}, Reassembly: reassembly.Options{MaxConns: 20000}}
+		cfg := pipeline.Config{Files: []string{p}, Reassembly: reassembly.Options{MaxConns: 20000}}
 		rows, res, peak := collect(t, cfg)
-		if len(rows) != 0 || res.Summary.TCPConns != uint64(syns) {
-			t.Errorf("%d rows, %d connections; want 0 and %d", len(rows), res.Summary.TCPConns, syns)
+		if len(rows) != 0 || res.Stats.TCPConns != uint64(syns) {
+			t.Errorf("%d rows, %d connections; want 0 and %d", len(rows), res.Stats.TCPConns, syns)
 		}
-		if res.Summary.Evicted == 0 {
+		if res.Stats.Evicted == 0 {
 			t.Error("no eviction counted under a SYN flood past --max-conns")
 		}
 		if peak > heapCap {
@@ -177,7 +177,7 @@ func TestHostileGenerated(t *testing.T) {
 	})
 	t.Run("handshake-16mb-sent", func(t *testing.T) {
 		p := write("big-hs.pcap", func(f *os.File) error { return craftlib.BigHandshake(f, 0xffffff, 0xffffff+4) })
-		rows, _, peak := collect(t, capture.Config{Files: []string{p}})
+		rows, _, peak := collect(t, pipeline.Config{Files: []string{p}})
 		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
 			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
 		}
@@ -187,7 +187,7 @@ func TestHostileGenerated(t *testing.T) {
 	})
 	t.Run("many-max-records", func(t *testing.T) {
 		p := write("big-records.pcap", func(f *os.File) error { return craftlib.BigRecords(f, 1000) })
-		rows, _, peak := collect(t, capture.Config{Files: []string{p}})
+		rows, _, peak := collect(t, pipeline.Config{Files: []string{p}})
 		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
 			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
 		}
@@ -201,7 +201,7 @@ func TestHostileGenerated(t *testing.T) {
 // error, promptly and without a panic.
 func TestWriteErrorStopsRun(t *testing.T) {
 	w := report.NewWriter(failWriter{}, report.FormatCSV, report.Options{Stream: true})
-	_, err := capture.Run(capture.Config{Files: []string{filepath.Join("..", "pcaps", "real", "multi.pcap")}}, w)
+	_, err := pipeline.Run(pipeline.Config{Files: []string{filepath.Join("..", "pcaps", "real", "multi.pcap")}}, w)
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("Run returned %v, want the writer's error", err)
 	}

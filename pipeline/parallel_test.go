@@ -1,4 +1,4 @@
-package capture
+package pipeline
 
 import (
 	"bytes"
@@ -36,9 +36,9 @@ func TestParallelIdentical(t *testing.T) {
 		if err := w.Close(nil); err != nil {
 			t.Fatal(err)
 		}
-		res.Summary.Duration = 0
+		res.Stats.Duration = 0
 		var sum bytes.Buffer
-		report.WriteSummary(&sum, &res.Summary)
+		report.WriteSummary(&sum, &res.Stats)
 		return buf.String() + sum.String()
 	}
 	for _, f := range files {
@@ -60,7 +60,7 @@ func TestParallelNotVacuous(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close(nil)
-	if res.Summary.TLSConns != 8 || strings.Count(buf.String(), "\n") != 9 {
-		t.Fatalf("want 8 rows from multi.pcap with -j 3, got %d:\n%s", res.Summary.TLSConns, buf.String())
+	if res.Stats.TLSConns != 8 || strings.Count(buf.String(), "\n") != 9 {
+		t.Fatalf("want 8 rows from multi.pcap with -j 3, got %d:\n%s", res.Stats.TLSConns, buf.String())
 	}
 }

@@ -1,4 +1,4 @@
-package capture_test
+package pipeline_test
 
 // Peer-agreement tests: tlsscan's rows against the expected output of two
 // analyzers nobody here wrote, over the captures of their own test suites
@@ -21,7 +21,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
@@ -122,14 +122,14 @@ func (c *rowCollector) WriteRow(r *report.Row) error {
 	return nil
 }
 
-func (c *rowCollector) Close(*report.Summary) error { return nil }
+func (c *rowCollector) Close(*report.RunStats) error { return nil }
 
 // peerRows runs the pipeline over one capture and returns its rows; a file
 // error fails the test, since every peer capture is a readable capture.
 func peerRows(t *testing.T, file string) []*report.Row {
 	t.Helper()
 	var c rowCollector
-	res, err := capture.Run(capture.Config{Files: []string{file}}, &c)
+	res, err := pipeline.Run(pipeline.Config{Files: []string{file}}, &c)
 	if err != nil {
 		t.Fatalf("Run(%s): %v", file, err)
 	}

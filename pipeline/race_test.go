@@ -1,6 +1,6 @@
 //go:build race
 
-package capture_test
+package pipeline_test
 
 // raceEnabled lets the hostile test scale its biggest inputs down under the
 // race detector, which multiplies time and memory.

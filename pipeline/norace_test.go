@@ -1,5 +1,5 @@
 //go:build !race
 
-package capture_test
+package pipeline_test
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package capture_test
+package pipeline_test
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -129,16 +129,16 @@ func runWithTimeout(file string, timeout time.Duration) error {
 
 func runOne(file string) error {
 	w := report.NewWriter(io.Discard, report.FormatJSON, report.Options{Summary: io.Discard})
-	res, err := capture.Run(capture.Config{Files: []string{file}, Detail: true}, w)
+	res, err := pipeline.Run(pipeline.Config{Files: []string{file}, Detail: true}, w)
 	if err != nil {
 		// Run only fails for unusable configurations or output errors; a
 		// bad input file is a FileError in the result.
 		return fmt.Errorf("%s: Run error: %v", file, err)
 	}
-	if err := w.Close(&res.Summary); err != nil {
+	if err := w.Close(&res.Stats); err != nil {
 		return fmt.Errorf("%s: Close: %v", file, err)
 	}
-	if res.Summary.Files == 0 && len(res.FileErrors) == 0 {
+	if res.Stats.Files == 0 && len(res.FileErrors) == 0 {
 		return fmt.Errorf("%s: no capture header read and no FileError", file)
 	}
 	return nil

@@ -1,0 +1,266 @@
+package capture
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/tlsscan/tlsscan/capture/filter"
+)
+
+// Options tunes OpenFiles.
+type Options struct {
+	// Filter keeps only the packets a tcpdump expression matches (-f),
+	// as tcpdump does when reading a file; nil keeps everything.
+	Filter *filter.Filter
+}
+
+// Both buffer sizes must stay at least 4 KiB: pcapgo's readers call
+// bufio.NewReader on what they are given, which returns a *bufio.Reader that
+// large unchanged, so they read from our buffer and the record and block
+// headers they are about to read can be peeked at first.
+const (
+	// readBufferSize is big enough that the file is read in few system
+	// calls and the pcapng look-ahead almost always sees the next packet.
+	readBufferSize = 1 << 20
+	// probeBufferSize only has to reach the first packet of each file.
+	probeBufferSize = 64 << 10
+	// maxRecord is libpcap's MAXIMUM_SNAPLEN: no capture tool writes longer
+	// records, so a longer length means a damaged or hostile file.
+	maxRecord = 262144
+	// maxTags and maxExtHeaders bound the header loops against crafted
+	// packets; real traffic has at most two VLAN tags and a few extensions.
+	maxTags       = 8
+	maxExtHeaders = 16
+)
+
+// Files reads several capture files as one capture. It is not safe for
+// concurrent use.
+type Files struct {
+	inputs  []input
+	stdin   io.Reader
+	ordered bool
+	pos     int // next index in inputs
+	cur     *source
+	closed  bool
+	stats   Stats
+	decoder
+
+	// Buffers are reused from file to file: only standard input, which may
+	// be opened while other files are probed, gets its own.
+	bufs  buffers
+	probe buffers
+}
+
+// buffers are the read buffers of one open file: raw over the file, dec over
+// the decompressed stream, allocated when first needed.
+type buffers struct {
+	size     int
+	raw, dec *bufio.Reader
+}
+
+func reader(b **bufio.Reader, r io.Reader, size int) *bufio.Reader {
+	if *b == nil {
+		*b = bufio.NewReaderSize(r, size)
+	} else {
+		(*b).Reset(r)
+	}
+	return *b
+}
+
+type input struct {
+	name string
+	// Standard input is opened when the files are ordered and kept open with
+	// its first record read ahead, since it cannot be read twice.
+	src     *source
+	openErr error
+	first   time.Time
+	hasTime bool
+}
+
+// OpenFiles prepares to read names as ONE capture ("-" = standard input, at
+// most once; a usage error otherwise). It does not fail on unreadable files:
+// their errors come from Next in order.
+//
+// The files are read in the order of the timestamps of their first packets,
+// not in command-line order: rotated captures (tcpdump -C/-G) given by a shell
+// glob sort as x, x1, x10, x2, and a TLS connection spanning files must be
+// seen in order. Files that have no readable first packet (empty, damaged,
+// not a capture) keep their command-line position, and files with equal
+// first timestamps keep their command-line order. Ordering opens each file
+// briefly when Next is first called; with a single input nothing is probed.
+func OpenFiles(names []string, stdin io.Reader, opts Options) (*Files, error) {
+	if len(names) == 0 {
+		return nil, errors.New("capture: no input files")
+	}
+	f := &Files{
+		stdin:  stdin,
+		inputs: make([]input, 0, len(names)),
+		bufs:   buffers{size: readBufferSize},
+		probe:  buffers{size: probeBufferSize},
+	}
+	f.filter = opts.Filter
+	sawStdin := false
+	for _, name := range names {
+		if name == "-" {
+			if sawStdin {
+				return nil, errors.New(`capture: standard input ("-") given more than once`)
+			}
+			if stdin == nil {
+				return nil, errors.New(`capture: standard input ("-") given but not available`)
+			}
+			sawStdin = true
+		}
+		f.inputs = append(f.inputs, input{name: name})
+	}
+	return f, nil
+}
+
+var errClosed = errors.New("capture: Next called after Close")
+
+// Next returns the next TCP segment, io.EOF after the last file, or a
+// *FileError (after which calling Next continues with the next file).
+func (f *Files) Next() (*Segment, error) {
+	if f.closed {
+		return nil, errClosed
+	}
+	if !f.ordered {
+		f.ordered = true
+		f.order()
+	}
+	for {
+		if f.cur == nil {
+			if f.pos >= len(f.inputs) {
+				return nil, io.EOF
+			}
+			in := &f.inputs[f.pos]
+			f.pos++
+			src, err := f.openInput(in)
+			if err != nil {
+				return nil, err
+			}
+			f.stats.Files++
+			f.cur = src
+		}
+		data, ci, link, err := f.cur.next()
+		if err != nil {
+			f.cur.close()
+			f.cur = nil
+			if err == io.EOF {
+				continue
+			}
+			return nil, err
+		}
+		f.stats.Packets++
+		f.stats.Bytes += uint64(ci.CaptureLength)
+		if f.filter != nil {
+			if m, handled := f.filter.MatchRaw(data, link); handled && !m {
+				f.stats.Filtered++
+				continue
+			}
+		}
+		v := f.decode(link, data, ci.CaptureLength < ci.Length)
+		if v == isTCP && !f.matches() {
+			f.stats.Filtered++
+			continue
+		}
+		switch v {
+		case isTCP:
+			f.seg.CI = ci
+			// pcapgo's AncillaryData aliases its reader state; nothing here
+			// needs it and it would outlive the packet.
+			f.seg.CI.AncillaryData = nil
+			f.seg.File = f.cur.name
+			f.seg.Packet = f.cur.packets
+			return &f.seg, nil
+		case notTCP:
+			f.stats.NonTCP++
+		default:
+			f.stats.DecodeErrors++
+		}
+	}
+}
+
+// Stats returns the counters so far.
+func (f *Files) Stats() Stats { return f.stats }
+
+// Close closes the file being read. Standard input is left open: it is not
+// ours.
+func (f *Files) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	var err error
+	if f.cur != nil {
+		err = f.cur.close()
+		f.cur = nil
+	}
+	for i := f.pos; i < len(f.inputs); i++ {
+		if s := f.inputs[i].src; s != nil {
+			s.close()
+		}
+	}
+	return err
+}
+
+// order sorts the inputs by first timestamp; see OpenFiles.
+func (f *Files) order() {
+	if len(f.inputs) < 2 {
+		return
+	}
+	var timed []int
+	for i := range f.inputs {
+		in := &f.inputs[i]
+		if in.name == "-" {
+			src, err := openSource("-", f.stdin, nil, &buffers{size: readBufferSize})
+			if err != nil {
+				in.openErr = err
+				continue
+			}
+			in.src = src
+			src.readAhead()
+			in.first, in.hasTime = src.ahead.ci.Timestamp, src.ahead.err == nil
+		} else {
+			in.first, in.hasTime = f.firstTimestamp(in.name)
+		}
+		if in.hasTime {
+			timed = append(timed, i)
+		}
+	}
+	sorted := make([]input, len(timed))
+	for k, i := range timed {
+		sorted[k] = f.inputs[i]
+	}
+	slices.SortStableFunc(sorted, func(a, b input) int { return a.first.Compare(b.first) })
+	for k, i := range timed {
+		f.inputs[i] = sorted[k]
+	}
+	f.probe = buffers{}
+}
+
+func (f *Files) firstTimestamp(name string) (time.Time, bool) {
+	src, err := openFile(name, &f.probe)
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer src.close()
+	_, ci, _, err := src.next()
+	return ci.Timestamp, err == nil
+}
+
+func (f *Files) openInput(in *input) (*source, error) {
+	if in.openErr != nil {
+		return nil, in.openErr
+	}
+	if src := in.src; src != nil {
+		in.src = nil
+		return src, nil
+	}
+	if in.name == "-" {
+		return openSource("-", f.stdin, nil, &f.bufs)
+	}
+	return openFile(in.name, &f.bufs)
+}

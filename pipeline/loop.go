@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/reassembly"
+)
+
+// backend is where the loop hands segments: one assembler in the loop's
+// goroutine (serial.go) or workers that each own one (sharded.go). Both
+// write their rows through the same rowSink.
+type backend interface {
+	// add takes one segment; latest is the capture time the loop has
+	// reached (never earlier than any segment handed over before).
+	add(seg *capture.Segment, latest time.Time)
+	// idle is called when a live source had nothing within its poll
+	// interval: connections idle by the wall clock can be closed.
+	idle(now time.Time)
+	// finish decides every connection still open, writes every row left
+	// and returns the assemblers' counters.
+	finish() reassembly.Stats
+}
+
+// loop is the one reading loop of a run, whatever the back end.
+type loop struct {
+	cfg        Config
+	sink       *rowSink
+	fileErrors []*capture.FileError
+	warnings   []string
+	timeWarned map[string]bool // files already warned about a time jump
+}
+
+// run reads src to its end (or until Stop or the output ends) and hands
+// every segment to be. It returns the source's error that ended the run
+// early, if any; file errors only skip to the next file.
+func (l *loop) run(src capture.Source, be backend) error {
+	var latest time.Time
+	idle := idleTimeout(l.cfg)
+	for !l.sink.done() {
+		seg, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err == capture.ErrNoPacket {
+			be.idle(time.Now())
+			continue
+		}
+		if err != nil {
+			if l.noteFileError(err) {
+				continue
+			}
+			return err
+		}
+		l.noteTimeJump(seg, latest, idle)
+		if seg.CI.Timestamp.After(latest) {
+			latest = seg.CI.Timestamp
+		}
+		be.add(seg, latest)
+	}
+	return nil
+}
+
+// noteFileError records a *FileError (the run goes on with the next file)
+// and reports whether err was one.
+func (l *loop) noteFileError(err error) bool {
+	var fe *capture.FileError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	l.fileErrors = append(l.fileErrors, fe)
+	l.warnings = append(l.warnings, fe.Error())
+	return true
+}
+
+// maxTimeJump is how far capture time may step back before it is worth a
+// warning: pcapng files merging several interfaces step back by
+// microseconds all the time, and that orders nothing differently. A step
+// forward is worth one when it is longer than the idle timeout, because
+// every connection open before it is then closed as idle.
+const maxTimeJump = time.Second
+
+// noteTimeJump warns, once per file and direction, when a packet's time is
+// well before the latest seen (rows are ordered by first packet time) or
+// past the idle timeout after it (the idle timers run on capture time).
+func (l *loop) noteTimeJump(seg *capture.Segment, latest time.Time, idle time.Duration) {
+	if latest.IsZero() {
+		return
+	}
+	t := seg.CI.Timestamp
+	var what string
+	switch {
+	case t.Before(latest.Add(-maxTimeJump)):
+		what = fmt.Sprintf("timestamp goes back %v (rows near it may be out of order)", latest.Sub(t).Round(time.Millisecond))
+	case t.After(latest.Add(idle)):
+		what = fmt.Sprintf("timestamp jumps %v forward (connections open before it are closed as idle)", t.Sub(latest).Round(time.Millisecond))
+	default:
+		return
+	}
+	key := seg.File + what[:12]
+	if l.timeWarned == nil {
+		l.timeWarned = map[string]bool{}
+	}
+	if l.timeWarned[key] {
+		return
+	}
+	l.timeWarned[key] = true
+	l.warnings = append(l.warnings, fmt.Sprintf("%s: packet %d: %s", seg.File, seg.Packet, what))
+}
+
+// idleTimeout is the assembler's idle timeout for cfg.
+func idleTimeout(cfg Config) time.Duration {
+	if cfg.Reassembly.IdleTimeout > 0 {
+		return cfg.Reassembly.IdleTimeout
+	}
+	return reassembly.DefaultIdleTimeout
+}
+
+// assemblerOptions are the reassembly options of one of n assemblers.
+func assemblerOptions(cfg Config, n int) reassembly.Options {
+	o := cfg.Reassembly
+	o.Parse.KeepChains = cfg.Detail
+	if n > 1 {
+		if o.MaxConns <= 0 {
+			o.MaxConns = reassembly.DefaultMaxConns
+		}
+		// The budget is shared: each assembler may hold its part of it.
+		o.MaxConns = max(o.MaxConns/n, 1)
+	}
+	return o
+}
+
+// releaseLimit is how far rows of asm may be released once it has seen
+// packets up to last: no connection it has yet to decide sorts before the
+// result. A connection yet to start begins no earlier than last.
+func releaseLimit(asm *reassembly.Assembler, last time.Time) time.Time {
+	limit, pending := asm.Watermark()
+	if !pending || last.Before(limit) {
+		limit = last
+	}
+	return limit
+}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/tlsscan/tlsscan/reassembly"
+	"github.com/tlsscan/tlsscan/report"
+)
+
+// rowOf turns a decided connection into its row.
+func rowOf(conv *report.Converter, r *reassembly.Result) *report.Row {
+	s := r.Conn.Summary()
+	return conv.Row(&s, report.Conn{First: r.First, Addr: r.Addr, Evicted: r.Evicted})
+}
+
+// rowSink is the output end of both back ends: it writes rows (at once
+// when streaming, otherwise in sorted order once nothing earlier can
+// come), counts them, and ends the run after -c rows or a write error.
+// Only one goroutine uses it: the loop's (serial) or the merger's
+// (sharded).
+type rowSink struct {
+	cfg   Config
+	out   report.Writer
+	ready rowHeap
+	err   error
+	rows  uint64       // rows written
+	tally report.Tally // their values, for the summary
+	// over is closed when output ends early (write error, -c), to stop
+	// the loop, which in a sharded run is another goroutine.
+	over   chan struct{}
+	closed bool
+}
+
+func newRowSink(cfg Config, out report.Writer) *rowSink {
+	return &rowSink{cfg: cfg, out: out, over: make(chan struct{})}
+}
+
+// push takes a decided row.
+func (k *rowSink) push(row *report.Row) {
+	if k.cfg.Stream {
+		k.write(row)
+	} else {
+		// Rows wait in a heap until no connection still undecided can
+		// sort before them, so memory holds only the handshakes in
+		// progress, not every row of the capture.
+		heap.Push(&k.ready, row)
+	}
+}
+
+// release writes the waiting rows that sort before limit.
+func (k *rowSink) release(limit time.Time) {
+	for k.ready.Len() > 0 && k.ready[0].Time.Before(limit) {
+		k.write(heap.Pop(&k.ready).(*report.Row))
+	}
+}
+
+// flush writes every waiting row: the input has ended.
+func (k *rowSink) flush() {
+	for k.ready.Len() > 0 {
+		k.write(heap.Pop(&k.ready).(*report.Row))
+	}
+}
+
+func (k *rowSink) full() bool { return k.cfg.MaxRows > 0 && k.rows >= k.cfg.MaxRows }
+
+func (k *rowSink) write(row *report.Row) {
+	if k.err != nil || k.full() {
+		return
+	}
+	k.rows++
+	k.tally.Add(row)
+	k.err = k.out.WriteRow(row)
+	if !k.closed && (k.err != nil || k.full()) {
+		k.closed = true
+		close(k.over)
+	}
+}
+
+// done reports whether the loop should stop reading: Stop was closed, or
+// the output ended early. Safe from any goroutine.
+func (k *rowSink) done() bool {
+	select {
+	case <-k.cfg.Stop:
+		return true
+	case <-k.over:
+		return true
+	default:
+		return false
+	}
+}
+
+// rowHeap orders rows by report.CompareRows.
+type rowHeap []*report.Row
+
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return report.CompareRows(h[i], h[j]) < 0 }
+func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(*report.Row)) }
+func (h *rowHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
+}
