@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"container/heap"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlsscan/tlsscan/reassembly"
@@ -26,14 +27,14 @@ type rowSink struct {
 	err   error
 	rows  uint64       // rows written
 	tally report.Tally // their values, for the summary
-	// over is closed when output ends early (write error, -c), to stop
-	// the loop, which in a sharded run is another goroutine.
-	over   chan struct{}
-	closed bool
+	// ended is set when output ends early (write error, -c), to stop the
+	// loop, which in a sharded run is another goroutine. An atomic, not a
+	// channel: the loop looks at it once per packet.
+	ended atomic.Bool
 }
 
 func newRowSink(cfg Config, out report.Writer) *rowSink {
-	return &rowSink{cfg: cfg, out: out, over: make(chan struct{})}
+	return &rowSink{cfg: cfg, out: out}
 }
 
 // push takes a decided row.
@@ -71,19 +72,19 @@ func (k *rowSink) write(row *report.Row) {
 	k.rows++
 	k.tally.Add(row)
 	k.err = k.out.WriteRow(row)
-	if !k.closed && (k.err != nil || k.full()) {
-		k.closed = true
-		close(k.over)
+	if k.err != nil || k.full() {
+		k.ended.Store(true)
 	}
 }
 
 // done reports whether the loop should stop reading: Stop was closed, or
 // the output ended early. Safe from any goroutine.
 func (k *rowSink) done() bool {
+	if k.ended.Load() {
+		return true
+	}
 	select {
 	case <-k.cfg.Stop:
-		return true
-	case <-k.over:
 		return true
 	default:
 		return false
