@@ -47,8 +47,8 @@ N="ip netns exec $ns"
 tcpd=
 cleanup() {
   # Only what this script started: the processes inside its own namespace.
-  local p; p=$(ip netns pids $ns 2>/dev/null || true)
-  [ -n "$p" ] && kill $p 2>/dev/null || true
+  local -a p; mapfile -t p < <(ip netns pids $ns 2>/dev/null || true)
+  if [ ${#p[@]} -gt 0 ]; then kill "${p[@]}" 2>/dev/null || true; fi
   sleep 0.3
   ip netns del $ns 2>/dev/null || true
   rm -rf "$work"
@@ -56,8 +56,9 @@ cleanup() {
 trap cleanup EXIT
 
 big() { # make NAME-xN.pcap from NAME.pcap, for NAME in handshakes, bulk
-  command -v editcap >/dev/null && command -v mergecap >/dev/null && command -v capinfos >/dev/null ||
-    { echo "make-corpus.sh: BIG_REPEAT needs editcap, mergecap and capinfos (apt-get install -y tshark)" >&2; return 1; }
+  if ! command -v editcap >/dev/null || ! command -v mergecap >/dev/null || ! command -v capinfos >/dev/null; then
+    echo "make-corpus.sh: BIG_REPEAT needs editcap, mergecap and capinfos (apt-get install -y tshark)" >&2; return 1
+  fi
   local name src dst size need avail span shift parts i
   for name in handshakes bulk; do
     src=$out/$name.pcap dst=$out/$name-x$repeat.pcap
@@ -99,7 +100,7 @@ done
 
 serve() { # address, args...
   local a=$1; shift
-  $N openssl s_server -accept $a:443 -cert srv.pem -key srv.key -CAfile ca.pem -quiet -WWW "$@" </dev/null >/dev/null 2>&1 &
+  $N openssl s_server -accept "$a:443" -cert srv.pem -key srv.key -CAfile ca.pem -quiet -WWW "$@" </dev/null >/dev/null 2>&1 &
   local i
   for ((i = 0; i < 50; i++)); do # up to 5 s for the listener
     $N ss -Hltn "sport = :443" | grep -q "$a:443" && return
@@ -116,21 +117,21 @@ endcapture() {
   local d; d=$(grep -o '[0-9]* packets dropped by kernel' "$work/tcpdump.err" || echo "? packets dropped by kernel")
   echo "$(basename "$1"): $(grep -o '[0-9]* packets captured' "$work/tcpdump.err"), $d"
   # Stop the servers before the next capture.
-  local p; p=$(ip netns pids $ns | grep -vx "$$" || true)
-  [ -n "$p" ] && kill $p 2>/dev/null || true
+  local -a p; mapfile -t p < <(ip netns pids $ns | grep -vx "$$" || true)
+  if [ ${#p[@]} -gt 0 ]; then kill "${p[@]}" 2>/dev/null || true; fi
   sleep 0.3
 }
 stime() { # address, args...
-  $N timeout $((secs + 30)) openssl s_time -connect $1:443 -CAfile ca.pem "${@:2}" >/dev/null 2>&1 || true
+  $N timeout $((secs + 30)) openssl s_time -connect "$1:443" -CAfile ca.pem "${@:2}" >/dev/null 2>&1 || true
 }
 
 if [ -z "$only" ] || [ "$only" = handshakes ]; then
   capture "$out/handshakes.pcap"
-  serve 127.0.0.1 -tls1_2 -no_ticket; stime 127.0.0.1 -new -time $secs -www /; stime 127.0.0.1 -reuse -time $secs -www /
-  serve 127.0.0.2 -tls1_2;            stime 127.0.0.2 -reuse -time $secs -www /
-  serve 127.0.0.3 -tls1_2 -Verify 2;  stime 127.0.0.3 -new -time $secs -www / -cert client.pem -key client.key
-  serve 127.0.0.4 -tls1_2 -verify 2;  stime 127.0.0.4 -new -time $secs -www /
-  serve 127.0.0.5 -tls1_3;            stime 127.0.0.5 -new -time $secs -www /; stime 127.0.0.5 -reuse -time $secs -www /
+  serve 127.0.0.1 -tls1_2 -no_ticket; stime 127.0.0.1 -new -time "$secs" -www /; stime 127.0.0.1 -reuse -time "$secs" -www /
+  serve 127.0.0.2 -tls1_2;            stime 127.0.0.2 -reuse -time "$secs" -www /
+  serve 127.0.0.3 -tls1_2 -Verify 2;  stime 127.0.0.3 -new -time "$secs" -www / -cert client.pem -key client.key
+  serve 127.0.0.4 -tls1_2 -verify 2;  stime 127.0.0.4 -new -time "$secs" -www /
+  serve 127.0.0.5 -tls1_3;            stime 127.0.0.5 -new -time "$secs" -www /; stime 127.0.0.5 -reuse -time "$secs" -www /
   endcapture "$out/handshakes.pcap"
 fi
 

@@ -98,8 +98,8 @@ fi
 # --- tools -----------------------------------------------------------------
 pin=(taskset -c "$core")
 tools=(tlsscan-j1 tlsscan floor)
-command -v tshark >/dev/null && tools+=(tshark) || say "tshark not installed: not timed"
-command -v ssldump >/dev/null && tools+=(ssldump) || say "ssldump not installed: not timed"
+if command -v tshark >/dev/null; then tools+=(tshark); else say "tshark not installed: not timed"; fi
+if command -v ssldump >/dev/null; then tools+=(ssldump); else say "ssldump not installed: not timed"; fi
 cmdline() { # tool file -> the command, one word per line
   case $1 in
     tlsscan-j1) printf '%s\n' "${pin[@]}" "$tls" --format csv -q "${jflag[@]}" "$2" ;;

@@ -26,10 +26,6 @@ import (
 
 const pcapBufferSize = 4 << 20
 
-// tpacketV2Only is the afpacket build's test switch; libpcap picks the ring
-// version itself.
-var tpacketV2Only = false
-
 type liveHandle struct {
 	h          *pcap.Handle
 	iface      string

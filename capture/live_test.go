@@ -4,7 +4,6 @@ package capture
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tlsscan/tlsscan/capture/filter"
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // Live capture tests. Those that capture run on an OS thread moved into a
@@ -240,17 +240,11 @@ func liveReadBack(t *testing.T, name string) ([]liveSeg, Stats) {
 
 func liveLinkType(t *testing.T, name string) uint32 {
 	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
+	f := testkit.ReadFile(t, name)
+	if f.Pcapng || f.BigEndian || !f.Nanos {
+		t.Errorf("%s: not a little-endian nanosecond pcap (pcapng %v, big-endian %v, nanoseconds %v)", name, f.Pcapng, f.BigEndian, f.Nanos)
 	}
-	if len(b) < 24 {
-		t.Fatalf("%s: %d bytes, no pcap header", name, len(b))
-	}
-	if m := binary.LittleEndian.Uint32(b); m != 0xa1b23c4d {
-		t.Errorf("%s: magic %#x, want the nanosecond pcap magic", name, m)
-	}
-	return binary.LittleEndian.Uint32(b[20:])
+	return uint32(f.LinkType)
 }
 
 func liveSame(t *testing.T, what string, live, file []liveSeg) {
@@ -278,17 +272,6 @@ func liveSame(t *testing.T, what string, live, file []liveSeg) {
 func TestLiveLoopback(t *testing.T) {
 	liveRequireRoot(t)
 	liveLoopback(t, false)
-}
-
-// TestLiveTPacketV2 is the same over the TPACKET_V2 fallback.
-func TestLiveTPacketV2(t *testing.T) {
-	liveRequireRoot(t)
-	if filter.Libpcap {
-		t.Skip("libpcap build: libpcap picks the ring version")
-	}
-	tpacketV2Only = true
-	defer func() { tpacketV2Only = false }()
-	liveLoopback(t, true)
 }
 
 func liveLoopback(t *testing.T, v2 bool) {

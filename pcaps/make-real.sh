@@ -254,7 +254,8 @@ setup_net() {
 cap_start() {
 	local file=$1 filter=$2
 	shift 2
-	local err=$WORK/tcpdump.$(basename "$file").err
+	local err
+	err=$WORK/tcpdump.$(basename "$file").err
 	: >"$err"
 	local ifopt=(-i "$IF_C")
 	[[ " $* " == *" -i "* ]] && ifopt=()
