@@ -61,21 +61,12 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 		row.Cipher = s.Cipher.String()
 	}
 	if c.Evicted {
-		row.Flags = addFlag(row.Flags, "evicted")
+		row.Flags.Set(tlsparse.FlagEvicted)
 	}
 	if cv.detail {
 		row.Detail = cv.detailOf(s)
 	}
 	return row
-}
-
-func addFlag(flags []string, f string) []string {
-	if slices.Contains(flags, f) {
-		return flags
-	}
-	flags = append(flags, f)
-	slices.Sort(flags)
-	return flags
 }
 
 func (cv *Converter) detailOf(s *tlsparse.Summary) *Detail {

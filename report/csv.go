@@ -48,9 +48,9 @@ func (w *csvWriter) WriteRow(r *Row) error {
 		formatIP(r.ClientIP), strconv.Itoa(int(r.ClientPort)),
 		formatIP(r.ServerIP), strconv.Itoa(int(r.ServerPort)),
 		r.SNI, r.Version, r.Cipher, r.ALPN,
-		r.Resumption, r.CertRequested, r.ClientCert,
+		r.Resumption.String(), r.CertRequested.String(), r.ClientCert.String(),
 		formatCount(r.ClientCerts), formatCount(r.ServerCerts),
-		yesNo(r.Established), r.Alert, joinFlags(r.Flags), r.History,
+		yesNo(r.Established), r.Alert, r.Flags.String(), r.History,
 	)
 	if err := w.cw.Write(rec); err != nil {
 		return w.fail(err)

@@ -36,8 +36,9 @@ type jsonRow struct {
 // jsonWriter renders one JSON object per line.
 type jsonWriter struct {
 	state
-	bw  *bufio.Writer
-	enc *json.Encoder
+	bw    *bufio.Writer
+	enc   *json.Encoder
+	flags []string // reused for each row's flags; never nil, so no flags is []
 }
 
 func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
@@ -45,7 +46,7 @@ func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
 	// SNI, ALPN and CA names are attacker-chosen text read by people and
 	// jq, not embedded in HTML: keep "<", ">" and "&" readable.
 	enc.SetEscapeHTML(false)
-	return &jsonWriter{state: state{opts: opts}, bw: bw, enc: enc}
+	return &jsonWriter{state: state{opts: opts}, bw: bw, enc: enc, flags: make([]string, 0, 8)}
 }
 
 // countPtr maps a count to its JSON value: negative (not observable) → null.
@@ -60,9 +61,9 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 	if err := w.check(r); err != nil {
 		return err
 	}
-	flags := r.Flags
-	if flags == nil {
-		flags = []string{}
+	w.flags = w.flags[:0]
+	for f := range r.Flags.All() {
+		w.flags = append(w.flags, f.String())
 	}
 	jr := jsonRow{
 		TS:            formatTS(r.Time),
@@ -74,14 +75,14 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 		Version:       r.Version,
 		Cipher:        r.Cipher,
 		ALPN:          r.ALPN,
-		Resumption:    r.Resumption,
-		CertRequested: r.CertRequested,
-		ClientCert:    r.ClientCert,
+		Resumption:    r.Resumption.String(),
+		CertRequested: r.CertRequested.String(),
+		ClientCert:    r.ClientCert.String(),
 		ClientCerts:   countPtr(r.ClientCerts),
 		ServerCerts:   countPtr(r.ServerCerts),
 		Established:   r.Established,
 		Alert:         r.Alert,
-		Flags:         flags,
+		Flags:         w.flags,
 		History:       r.History,
 		Detail:        r.Detail,
 	}

@@ -8,6 +8,8 @@ package report
 import (
 	"net/netip"
 	"time"
+
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 // Columns is the CSV header, in the order the output contract fixes. JSON
@@ -19,8 +21,20 @@ var Columns = []string{
 	"flags", "history",
 }
 
-// Row is one TLS connection. Every string verdict is already in its final
-// spelling (see README "Output columns"); an empty string means "not seen".
+// Row is one TLS connection: the values of the output's columns
+// (docs/output.md "Columns"). The verdicts are tlsparse's types, spelled by
+// their String methods; the text columns are in their final spelling.
+//
+// Not seen. A value the capture did not show is spelled the way the output
+// contract has always spelled it, and this is the one place that lists
+// them:
+//
+//   - a verdict (Resumption, CertRequested, ClientCert) is its zero value,
+//     "unknown" in every format;
+//   - a text column (SNI, Version, Cipher, ALPN, Alert) is empty, in the
+//     tally of versions "none";
+//   - a certificate count is -1: empty in CSV and the table, null in JSON;
+//   - Flags is the empty set: an empty column, [] in JSON.
 type Row struct {
 	Time       time.Time  // first packet of the connection
 	ClientIP   netip.Addr // the side that sent the ClientHello
@@ -33,9 +47,9 @@ type Row struct {
 	Cipher  string // IANA name or 0xNNNN, "" without ServerHello
 	ALPN    string // the protocol the server selected
 
-	Resumption    string // full | session_id | ticket | psk | unknown
-	CertRequested string // yes | no | unknown
-	ClientCert    string // sent | empty | missing | none | unknown
+	Resumption    tlsparse.Resumption
+	CertRequested tlsparse.CertRequested
+	ClientCert    tlsparse.ClientCert
 
 	// ClientCerts and ServerCerts count the certificates in each side's
 	// Certificate message; -1 when not observable (rendered empty / null).
@@ -43,9 +57,9 @@ type Row struct {
 	ServerCerts int
 
 	Established bool
-	Alert       string   // first cleartext alert, "client:desc" or "server:desc"
-	Flags       []string // sorted, unique
-	History     string   // Zeek ssl_history letters
+	Alert       string         // first cleartext alert, "client:desc" or "server:desc"
+	Flags       tlsparse.Flags // listed by name
+	History     string         // Zeek ssl_history letters
 
 	// Detail carries the JSON-only fields; nil renders nothing.
 	Detail *Detail
@@ -100,7 +114,7 @@ type RunStats struct {
 	Tally
 }
 
-// Tally counts rows per column value.
+// Tally counts rows per column value, by the value's spelling.
 type Tally struct {
 	Versions   map[string]uint64
 	Resumption map[string]uint64
@@ -118,12 +132,12 @@ func (s *Tally) Add(r *Row) {
 	}
 	v := r.Version
 	if v == "" {
-		v = "none"
+		v = "none" // no ServerHello (see Row, "Not seen")
 	}
 	s.Versions[v]++
-	s.Resumption[r.Resumption]++
-	s.ClientCert[r.ClientCert]++
-	for _, f := range r.Flags {
-		s.Flags[f]++
+	s.Resumption[r.Resumption.String()]++
+	s.ClientCert[r.ClientCert.String()]++
+	for f := range r.Flags.All() {
+		s.Flags[f.String()]++
 	}
 }

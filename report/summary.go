@@ -136,18 +136,11 @@ type tally struct {
 	n    uint64
 }
 
-// unseenName spells the empty verdict ("not seen", e.g. no ServerHello) in
-// a tally; Summary.Add already turns an empty Version into "none".
-const unseenName = "unseen"
-
 // sortedTally orders a tally by count descending then name, so the most
 // common value comes first and equal counts print the same on every run.
 func sortedTally(m map[string]uint64) []tally {
 	out := make([]tally, 0, len(m))
 	for k, n := range m {
-		if k == "" {
-			k = unseenName
-		}
 		out = append(out, tally{k, n})
 	}
 	slices.SortFunc(out, func(a, b tally) int {

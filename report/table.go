@@ -12,6 +12,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 // The table is the human view: a subset of the columns, one line per
@@ -103,9 +105,9 @@ func tableOptions() []tablewriter.Option {
 
 // cells turns a row into the table's cells.
 func tableCells(r *Row) []string {
-	cc := r.ClientCert
-	if cc == "sent" && r.ClientCerts >= 0 {
-		cc = "sent(" + strconv.Itoa(r.ClientCerts) + ")"
+	cc := r.ClientCert.String()
+	if r.ClientCert == tlsparse.ClientCertSent && r.ClientCerts >= 0 {
+		cc += "(" + strconv.Itoa(r.ClientCerts) + ")"
 	}
 	var tm string
 	if !r.Time.IsZero() {
@@ -117,12 +119,12 @@ func tableCells(r *Row) []string {
 		hostPort(r.ServerIP, r.ServerPort),
 		clean(r.SNI),
 		clean(r.Version),
-		clean(r.Resumption),
-		clean(r.CertRequested),
-		clean(cc),
+		r.Resumption.String(),
+		r.CertRequested.String(),
+		cc,
 		yesNo(r.Established),
 		clean(r.Alert),
-		clean(joinFlags(r.Flags)),
+		r.Flags.String(),
 	}
 }
 

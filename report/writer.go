@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -193,6 +192,3 @@ func yesNo(b bool) string {
 	}
 	return "no"
 }
-
-// joinFlags is the CSV/table spelling of Row.Flags.
-func joinFlags(f []string) string { return strings.Join(f, ";") }

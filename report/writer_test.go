@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -60,10 +62,10 @@ func testRows() []*Row {
 			ClientIP: netip.MustParseAddr("192.0.2.10"), ClientPort: 51234,
 			ServerIP: netip.MustParseAddr("198.51.100.7"), ServerPort: 443,
 			SNI: "example.com", Version: "TLSv1.3", Cipher: "TLS_AES_128_GCM_SHA256", ALPN: "h2",
-			Resumption: "full", CertRequested: "unknown", ClientCert: "unknown",
+			Resumption: tlsparse.ResumptionFull, CertRequested: tlsparse.CertRequestedUnknown, ClientCert: tlsparse.ClientCertUnknown,
 			ClientCerts: -1, ServerCerts: -1,
 			Established: true,
-			Flags:       []string{"encrypted_handshake"},
+			Flags:       tlsparse.FlagsOf(tlsparse.FlagEncryptedHandshake),
 			History:     "CsiI",
 		},
 		{
@@ -72,7 +74,7 @@ func testRows() []*Row {
 			ServerIP: netip.MustParseAddr("2001:db8:1234:5678:9abc:def0:1234:5678"), ServerPort: 8443,
 			SNI:     "a-very-long-hostname-that-needs-wrapping.internal.example.org",
 			Version: "TLSv1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", ALPN: "http/1.1",
-			Resumption: "full", CertRequested: "yes", ClientCert: "sent",
+			Resumption: tlsparse.ResumptionFull, CertRequested: tlsparse.CertRequestedYes, ClientCert: tlsparse.ClientCertSent,
 			ClientCerts: 2, ServerCerts: 3,
 			Established: true,
 			History:     "CsxXiI",
@@ -97,10 +99,10 @@ func testRows() []*Row {
 			ClientIP: netip.MustParseAddr("203.0.113.5"), ClientPort: 1025,
 			ServerIP: netip.MustParseAddr("198.51.100.9"), ServerPort: 443,
 			SNI:        `odd,"sni"<&>`,
-			Resumption: "", CertRequested: "no", ClientCert: "none",
+			Resumption: tlsparse.ResumptionUnknown, CertRequested: tlsparse.CertRequestedNo, ClientCert: tlsparse.ClientCertNone,
 			ClientCerts: 0, ServerCerts: -1,
 			Alert:   "server:handshake_failure",
-			Flags:   []string{"no_server_hello", "sni_mismatch"},
+			Flags:   tlsparse.FlagsOf(tlsparse.FlagClientAuthFailed, tlsparse.FlagTruncated),
 			History: "Ca",
 			Detail:  &Detail{Errors: []string{"client: record length 20000 exceeds 16384"}},
 		},
@@ -109,7 +111,7 @@ func testRows() []*Row {
 			Time:       day1.Add(time.Second),
 			SNI:        "bad\x1bname\xff",
 			Version:    "0x7f1c",
-			Resumption: "ticket", CertRequested: "unknown", ClientCert: "sent",
+			Resumption: tlsparse.ResumptionTicket, CertRequested: tlsparse.CertRequestedUnknown, ClientCert: tlsparse.ClientCertSent,
 			ClientCerts: -1, ServerCerts: 0,
 			Detail: &Detail{},
 		},

@@ -26,7 +26,8 @@ type Conn struct {
 	initiator int8 // half that sent the SYN, -1 if not seen
 	seq       int  // event counter: orders events across the two halves
 
-	helloCount int // cleartext ClientHellos seen
+	state      state // the handshake state machine (state.go)
+	helloCount int   // cleartext ClientHellos seen
 	hrr        bool
 	sslv2Hello bool
 
@@ -88,22 +89,28 @@ type half struct {
 	enc13     int  // TLS 1.3 encrypted records after the ServerHello
 	done      bool // nothing more to learn from this direction
 
-	certMsg    bool // a Certificate message was sent (parsed or not)
-	certSeen   bool // ... and parsed: certCount is valid
+	msgs       msgSet // the cleartext handshake messages sent, parsed or not
+	certSeen   bool   // a Certificate was parsed: certCount is valid
 	certCount  int
 	certSeq    int
 	issuers    [][]byte // owned copies of each certificate's issuer DN
 	chain      [][]byte // owned copies, with Options.KeepChains
-	sawSKE     bool
-	sawCR      bool
-	sawSHD     bool
-	sawCKE     bool
 	ckeSeq     int
-	sawCV      bool
-	sawNST     bool
 	noCertAlrt bool // SSLv3 no_certificate warning alert
 	noCertSeq  int
 }
+
+// msgSet is a set of handshake types. It holds the types below 32, which
+// are all of TLS 1.0-1.3's (KeyUpdate is 24); it does not record others.
+type msgSet uint32
+
+func (m *msgSet) add(t HandshakeType) {
+	if t < 32 {
+		*m |= 1 << t
+	}
+}
+
+func (m msgSet) has(t HandshakeType) bool { return t < 32 && m&(1<<t) != 0 }
 
 // NewConn returns a Conn with nothing seen yet.
 func NewConn(opts Options) *Conn {
@@ -116,7 +123,10 @@ func (c *Conn) SetInitiator(h int) { c.initiator = int8(h) }
 
 // SetMidstream says that half h's stream start was not captured: its first
 // bytes may fall inside a record, so Feed searches for a record boundary.
-func (c *Conn) SetMidstream(h int) { c.half[h].mid = true }
+func (c *Conn) SetMidstream(h int) {
+	c.half[h].mid = true
+	c.lose()
+}
 
 // Gap says bytes of half h are missing. Parsing that direction stops there:
 // guessing where the next record starts would make verdicts up.
@@ -124,6 +134,7 @@ func (c *Conn) Gap(h int) {
 	hf := &c.half[h]
 	if !hf.done && hf.err == nil && !hf.notTLS {
 		hf.gap = true
+		c.lose()
 	}
 }
 
@@ -234,6 +245,7 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 	for i := 0; i < len(data); i++ {
 		if hf.scanned+i >= MaxScan {
 			hf.notTLS = true
+			c.lose()
 			return len(data), false
 		}
 		ok, need := plausibleRecordAt(data, i)
@@ -269,23 +281,36 @@ func (c *Conn) notePartialHello(h int, b []byte) {
 }
 
 func (c *Conn) partialHello(h int, t HandshakeType) {
-	switch t {
-	case TypeClientHello:
+	if t == TypeClientHello || t == TypeServerHello {
 		c.half[h].partHello = true
-		if c.client < 0 {
-			c.client = int8(h)
-		}
-	case TypeServerHello:
-		c.half[h].partHello = true
-		c.roleHint(h, 1)
+		c.roleHint(h, impliedRole(t))
 	}
 }
 
 func (c *Conn) fail(h int, err error) {
 	if c.half[h].err == nil {
 		c.half[h].err = err
+		c.lose()
 	}
 }
+
+// step moves the state machine on by a message of type t from half h. It
+// counts AnomalyUnexpectedMessage when next says t cannot come now, and
+// reports whether it could.
+func (c *Conn) step(h int, t HandshakeType, tls13 bool) bool {
+	s, ok := next(c.state, c.roleOf(h), t, tls13)
+	if !ok {
+		c.anomaly(AnomalyUnexpectedMessage)
+	}
+	c.state = s
+	return ok
+}
+
+// lose says the capture misses some of the handshake's messages: a
+// direction's start was not captured, bytes were lost, or a direction
+// stopped at bytes that are malformed or not TLS. The state machine can no
+// longer tell which message should come next.
+func (c *Conn) lose() { c.state = stateLost }
 
 func (c *Conn) anomaly(a Anomaly) {
 	if c.anomalies == nil {
@@ -294,18 +319,19 @@ func (c *Conn) anomaly(a Anomaly) {
 	c.anomalies[a]++
 }
 
-func (c *Conn) addHistory(h int, letter byte) {
-	const maxHistory = 100 // Zeek's cap
-	if len(c.history) < maxHistory {
-		if h == 1 {
-			letter |= 0x80
-		}
-		c.history = append(c.history, letter)
-	}
-}
-
 // isServer reports whether half h is known to be the server.
 func (c *Conn) isServer(h int) bool { return c.client >= 0 && int(c.client) != h }
+
+// roleOf is half h's role, unknown until the roles are fixed.
+func (c *Conn) roleOf(h int) role {
+	switch {
+	case c.client < 0:
+		return roleUnknown
+	case int(c.client) == h:
+		return roleClient
+	}
+	return roleServer
+}
 
 func (c *Conn) tls13() bool { return c.sawSH && c.version.IsTLS13() }
 
@@ -314,7 +340,7 @@ func (c *Conn) record(h int, rec Record) {
 	c.seq++
 	switch rec.Type {
 	case ContentChangeCipherSpec:
-		c.addHistory(h, 'I')
+		c.addHistory(h, letterCCS)
 		hf.ccs = true
 		if !c.sawSH {
 			// TLS 1.3 clients send a compatibility CCS right after the
@@ -374,13 +400,13 @@ func (c *Conn) record(h int, rec Record) {
 			hf.done = true
 		}
 	case ContentHeartbeat:
-		c.addHistory(h, 'B')
+		c.addHistory(h, letterHeartbeat)
 		c.anomaly(AnomalyHeartbeat)
 	}
 }
 
 func (c *Conn) alert(h int, a Alert) {
-	c.addHistory(h, 'L')
+	c.addHistory(h, letterAlert)
 	if a.Level == AlertWarning && a.Description == 41 {
 		// SSLv3's no_certificate: the client's answer to a
 		// CertificateRequest when it has no certificate.
@@ -477,53 +503,6 @@ func checkHandshakeLen(t HandshakeType, n int) error {
 
 func u24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
 
-// historyLetter is Zeek's ssl_history alphabet (base/protocols/ssl/main.zeek).
-func historyLetter(t HandshakeType) byte {
-	switch t {
-	case TypeHelloRequest:
-		return 'H'
-	case TypeClientHello:
-		return 'C'
-	case TypeServerHello:
-		return 'S'
-	case TypeHelloVerifyRequest:
-		return 'V'
-	case TypeNewSessionTicket:
-		return 'T'
-	case TypeEndOfEarlyData:
-		return 'E'
-	case TypeHelloRetryRequest:
-		return 'J'
-	case TypeEncryptedExtensions:
-		return 'O'
-	case TypeCertificate:
-		return 'X'
-	case TypeServerKeyExchange:
-		return 'K'
-	case TypeCertificateRequest:
-		return 'R'
-	case TypeServerHelloDone:
-		return 'N'
-	case TypeCertificateVerify:
-		return 'Y'
-	case TypeClientKeyExchange:
-		return 'G'
-	case TypeFinished:
-		return 'F'
-	case TypeCertificateURL:
-		return 'W'
-	case TypeCertificateStatus:
-		return 'U'
-	case TypeSupplementalData:
-		return 'A'
-	case TypeKeyUpdate:
-		return 'P'
-	case TypeMessageHash:
-		return 'M'
-	}
-	return 'Z'
-}
-
 func (t HandshakeType) messageName() string {
 	switch t {
 	case TypeClientHello:
@@ -545,14 +524,23 @@ func (t HandshakeType) messageName() string {
 func (c *Conn) message(h int, t HandshakeType, body []byte) {
 	hf := &c.half[h]
 	c.seq++
-	if t == TypeClientHello || t == TypeServerHello {
-		// Seen, whether or not it parses: the connection was a TLS
-		// attempt and gets a row, as when the hello is cut short.
-		c.partialHello(h, t)
+	hf.msgs.add(t)
+	// A hello counts whether or not it parses: the connection was a TLS
+	// attempt and gets a row, as when the hello is cut short.
+	c.partialHello(h, t)
+	c.roleHint(h, impliedRole(t))
+	if t != TypeServerHello {
+		// A ServerHello's letter waits for its body: it may be a
+		// HelloRetryRequest.
+		c.addHistory(h, historyLetter(t))
+	}
+	if t != TypeClientHello && t != TypeServerHello {
+		// The hellos move the state machine once parsed: what may follow
+		// a ServerHello depends on what it negotiated.
+		c.step(h, t, false)
 	}
 	switch t {
 	case TypeClientHello:
-		c.addHistory(h, 'C')
 		ch, err := ParseClientHello(body)
 		if err != nil {
 			c.fail(h, err)
@@ -562,21 +550,19 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 	case TypeServerHello:
 		sh, err := ParseServerHello(body)
 		if err != nil {
-			c.addHistory(h, 'S')
+			c.addHistory(h, historyLetter(t))
 			c.fail(h, err)
 			return
 		}
 		if sh.HRR {
-			c.addHistory(h, 'J')
-		} else {
-			c.addHistory(h, 'S')
+			t = TypeHelloRetryRequest
 		}
-		c.serverHello(h, &sh)
+		c.addHistory(h, historyLetter(t))
+		c.serverHello(h, t, &sh)
 	case TypeCertificate:
-		c.addHistory(h, 'X')
 		// The message itself proves a full handshake even when its body
-		// turns out malformed; only the count is then unknown.
-		hf.certMsg = true
+		// turns out malformed (hf.msgs has it); only the count is then
+		// unknown.
 		cert, err := ParseCertificate(body, c.tls13())
 		if err != nil {
 			c.fail(h, err)
@@ -592,20 +578,10 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 				hf.chain = append(hf.chain, clone(der))
 			}
 		}
-		c.roleHint(h, -1)
 	case TypeHelloRetryRequest:
 		// Drafts before -22 had a message of its own for this.
-		c.addHistory(h, 'J')
-		c.roleHint(h, 1)
 		c.hrr = true
-	case TypeServerKeyExchange:
-		c.addHistory(h, 'K')
-		hf.sawSKE = true
-		c.roleHint(h, 1)
 	case TypeCertificateRequest:
-		c.addHistory(h, 'R')
-		hf.sawCR = true
-		c.roleHint(h, 1)
 		v := c.version
 		if !c.sawSH {
 			v = VersionTLS12 // mid-stream: the record version is the best hint
@@ -626,63 +602,63 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 			info.CANames = append(info.CANames, clone(dn))
 		}
 		c.certReq = info
-	case TypeServerHelloDone:
-		c.addHistory(h, 'N')
-		hf.sawSHD = true
-		c.roleHint(h, 1)
 	case TypeClientKeyExchange:
-		c.addHistory(h, 'G')
-		hf.sawCKE, hf.ckeSeq = true, c.seq
-		c.roleHint(h, 0)
-	case TypeCertificateVerify:
-		c.addHistory(h, 'Y')
-		hf.sawCV = true
+		hf.ckeSeq = c.seq
 	case TypeNewSessionTicket:
-		c.addHistory(h, 'T')
-		hf.sawNST = true
-		c.roleHint(h, 1)
 		if !c.tls13() {
 			if _, err := ParseNewSessionTicket(body); err != nil {
 				c.fail(h, err)
 			}
 		}
-	default:
-		c.addHistory(h, historyLetter(t))
 	}
 }
 
-// roleHint fixes the roles from a message only one side sends, for
-// captures that start after the hellos. role is 1 for server-only messages,
-// 0 for client-only ones, -1 for either.
-func (c *Conn) roleHint(h, role int) {
-	if c.client >= 0 || role < 0 {
-		return
+// impliedRole is the side that sends t, for the messages whose type fixes
+// the roles in a capture that starts after the hellos; roleUnknown for the
+// others (a Certificate comes from either side).
+func impliedRole(t HandshakeType) role {
+	switch t {
+	case TypeClientHello, TypeClientKeyExchange:
+		return roleClient
+	case TypeServerHello, TypeHelloRetryRequest, TypeServerKeyExchange, TypeCertificateRequest,
+		TypeServerHelloDone, TypeNewSessionTicket:
+		return roleServer
 	}
-	if role == 1 {
-		c.client = int8(1 - h)
-	} else {
+	return roleUnknown
+}
+
+// roleHint fixes the roles, if they are not yet, from a message that
+// only side r sends.
+func (c *Conn) roleHint(h int, r role) {
+	switch {
+	case c.client >= 0:
+	case r == roleClient:
 		c.client = int8(h)
+	case r == roleServer:
+		c.client = int8(1 - h)
 	}
 }
 
 func (c *Conn) clientHello(h int, ch *ClientHello) {
 	if ch.SSLv2 {
-		c.addHistory(h, 'C')
+		c.addHistory(h, historyLetter(TypeClientHello))
 	}
 	c.helloCount++
-	switch {
-	case c.client < 0:
-		c.client = int8(h)
-	case int(c.client) != h:
-		// Both sides sent a ClientHello: keep the first sender as client.
-		c.anomaly(AnomalyUnexpectedMessage)
+	c.roleHint(h, roleClient) // an SSLv2 hello did not go through message
+	ok := c.step(h, TypeClientHello, false)
+	if int(c.client) != h {
+		// Both sides sent a ClientHello (step counted it): keep the
+		// first sender as client.
 		return
 	}
 	if c.sawSH {
-		// A cleartext ClientHello after the ServerHello is a
-		// renegotiation in the clear (or a confused peer); it must not
-		// overwrite the first handshake's facts.
-		c.anomaly(AnomalyRenegotiation)
+		// A cleartext ClientHello after the ServerHello must not
+		// overwrite the first handshake's facts. Before TLS 1.3 it starts
+		// a renegotiation in the clear; after a TLS 1.3 ServerHello it
+		// cannot come at all, and step counted it.
+		if ok {
+			c.anomaly(AnomalyRenegotiation)
+		}
 		return
 	}
 	for _, a := range ch.Anomalies {
@@ -697,11 +673,13 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
 }
 
-func (c *Conn) serverHello(h int, sh *ServerHello) {
-	if c.client < 0 {
-		c.client = int8(1 - h)
-	} else if int(c.client) == h {
-		c.anomaly(AnomalyUnexpectedMessage)
+// serverHello takes the facts of a ServerHello, t being TypeServerHello or
+// TypeHelloRetryRequest.
+func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
+	c.step(h, t, sh.NegotiatedVersion().IsTLS13())
+	if int(c.client) == h {
+		// A ServerHello from the client (step counted it): the roles
+		// stand.
 		return
 	}
 	for _, a := range sh.Anomalies {
@@ -712,7 +690,8 @@ func (c *Conn) serverHello(h int, sh *ServerHello) {
 		return
 	}
 	if c.sawSH {
-		c.anomaly(AnomalyUnexpectedMessage)
+		// A second ServerHello (step counted it, unless it answers a
+		// renegotiation) must not overwrite the first's facts.
 		return
 	}
 	c.sawSH = true

@@ -37,14 +37,14 @@ type outcome struct {
 	SawHello    bool
 	Version     Version
 	SNI, ALPN   string
-	Resumption  string
-	CertReq     string
-	ClientCert  string
+	Resumption  Resumption
+	CertReq     CertRequested
+	ClientCert  ClientCert
 	ClientCerts int
 	ServerCerts int
 	Established bool
 	Alert       string
-	Flags       []string
+	Flags       Flags
 	History     string
 	Anomalies   map[Anomaly]int
 	Errors      []string
@@ -211,8 +211,8 @@ func scenarios() []scenario {
 				send(1, appRec(v12, 500, 2)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12, SNI: "www.test", ALPN: "h2",
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagTicketIssued}, History: "CsxknGIti"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagTicketIssued), History: "CsxknGIti"},
 		},
 		{
 			name: "mTLS: certificate sent with CertificateVerify, issuer requested",
@@ -223,7 +223,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 1, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: 2,
 				Established: true, History: "CsxkrnXGYIi"},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				want := &CertificateRequestInfo{
@@ -245,7 +245,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 2, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 2, ServerCerts: 2,
 				Established: true, History: "CsxkrnXGYIi"},
 		},
 		{
@@ -257,8 +257,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 2, ServerCerts: 2,
-				Established: true, Flags: []string{FlagClientCertIssuerNotRequested}, History: "CsxkrnXGYIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 2, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagClientCertIssuerNotRequested), History: "CsxkrnXGYIi"},
 		},
 		{
 			// The intermediate's issuer matches even though the leaf's
@@ -271,7 +271,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 2, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 2, ServerCerts: 2,
 				Established: true, History: "CsxkrnXGYIi"},
 		},
 		{
@@ -283,8 +283,8 @@ func scenarios() []scenario {
 				send(1, alertRec(v12, AlertFatal, 40)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "empty", ClientCerts: 0, ServerCerts: 2,
-				Alert: "server:handshake_failure", Flags: []string{FlagClientAuthFailed, FlagClientCertEmpty},
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertEmpty, ClientCerts: 0, ServerCerts: 2,
+				Alert: "server:handshake_failure", Flags: FlagsOf(FlagClientAuthFailed, FlagClientCertEmpty),
 				History: "CsxkrnXGIl"},
 		},
 		{
@@ -296,8 +296,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "missing", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagClientCertMissing}, History: "CsxkrnGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertMissing, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagClientCertMissing), History: "CsxkrnGIi"},
 		},
 		{
 			name: "unsolicited client certificate",
@@ -308,8 +308,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "sent", ClientCerts: 1, ServerCerts: 2,
-				Established: true, Flags: []string{FlagClientCertUnsolicited}, History: "CsxknXGYIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagClientCertUnsolicited), History: "CsxknXGYIi"},
 		},
 		{
 			name: "client certificate without CertificateVerify",
@@ -321,8 +321,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 1, ServerCerts: 2,
-				Established: true, Flags: []string{FlagCertVerifyMissing}, History: "CsxkrnXGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagCertVerifyMissing), History: "CsxkrnXGIi"},
 		},
 		{
 			name: "TLS 1.0 mTLS, CertificateRequest without signature algorithms",
@@ -333,7 +333,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v10)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v10,
-				Resumption: "full", CertReq: "yes", ClientCert: "sent", ClientCerts: 1, ServerCerts: 1,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: 1,
 				Established: true, History: "CsxrnXGYIi"},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				want := &CertificateRequestInfo{CertTypes: []ClientCertificateType{1, 2}, CANames: [][]byte{p.dnA}}
@@ -351,8 +351,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 0,
-				Established: true, Flags: []string{FlagServerCertEmpty}, History: "CsxknGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 0,
+				Established: true, Flags: FlagsOf(FlagServerCertEmpty), History: "CsxknGIi"},
 		},
 		{
 			name: "session ID resumption",
@@ -363,7 +363,7 @@ func scenarios() []scenario {
 				send(0, appRec(v12, 100, 3)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12, SNI: "www.test",
-				Resumption: "session_id", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 0,
+				Resumption: ResumptionSessionID, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 0,
 				Established: true, History: "CsiI"},
 		},
 		{
@@ -376,8 +376,8 @@ func scenarios() []scenario {
 				send(0, clientFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "ticket", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 0,
-				Established: true, Flags: []string{FlagTicketIssued}, History: "CstiI"},
+				Resumption: ResumptionTicket, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 0,
+				Established: true, Flags: FlagsOf(FlagTicketIssued), History: "CstiI"},
 		},
 		{
 			name: "ticket resumption without a session ID",
@@ -387,7 +387,7 @@ func scenarios() []scenario {
 				send(0, clientFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "ticket", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 0,
+				Resumption: ResumptionTicket, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 0,
 				Established: true, History: "CsiI"},
 		},
 		{
@@ -399,8 +399,8 @@ func scenarios() []scenario {
 				send(1, hsRec(v12, nstMsg()), serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagTicketIssued, FlagTicketRejected}, History: "CsxknGIti"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagTicketIssued, FlagTicketRejected), History: "CsxknGIti"},
 		},
 		{
 			name: "session ID rejected",
@@ -411,8 +411,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagSessionIDRejected}, History: "CsxknGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagSessionIDRejected), History: "CsxknGIi"},
 		},
 		{
 			// A client offering TLS 1.3 sends a random compatibility
@@ -425,7 +425,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12, SNI: "tls13.test",
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
 				Established: true, History: "CsxknGIi"},
 		},
 		{
@@ -439,7 +439,7 @@ func scenarios() []scenario {
 				send(0, clientFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 0,
+				Resumption: ResumptionUnknown, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 0,
 				Established: true, History: "CsiI", Anomalies: map[Anomaly]int{AnomalyAbbreviatedNoReason: 1}},
 		},
 		{
@@ -455,8 +455,8 @@ func scenarios() []scenario {
 				send(1, appRec(v12, 900, 0x35)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13, SNI: "tls13.test",
-				Resumption: "full", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake}, History: "CsiI"},
+				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CsiI"},
 		},
 		{
 			name: "TLS 1.3 full handshake without compatibility mode",
@@ -466,8 +466,8 @@ func scenarios() []scenario {
 				send(0, appRec(v12, 53, 0x43)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: "full", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake}, History: "Cs"},
+				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "Cs"},
 		},
 		{
 			name: "TLS 1.3 PSK accepted",
@@ -477,8 +477,8 @@ func scenarios() []scenario {
 				send(0, ccsRec(v12), appRec(v12, 53, 0x53)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: "psk", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake}, History: "CsiI"},
+				Resumption: ResumptionPSK, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CsiI"},
 		},
 		{
 			name: "TLS 1.3 PSK rejected",
@@ -488,8 +488,8 @@ func scenarios() []scenario {
 				send(0, ccsRec(v12), appRec(v12, 53, 0x63)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: "full", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake, FlagPSKRejected}, History: "CsiI"},
+				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake, FlagPSKRejected), History: "CsiI"},
 		},
 		{
 			// 0-RTT: the client's CCS and early data precede the
@@ -502,8 +502,8 @@ func scenarios() []scenario {
 				send(0, appRec(v12, 30, 0x74)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: "psk", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake}, History: "CIsi"},
+				Resumption: ResumptionPSK, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CIsi"},
 		},
 		{
 			name: "TLS 1.3 HelloRetryRequest",
@@ -515,8 +515,8 @@ func scenarios() []scenario {
 				send(0, appRec(v12, 53, 0x83)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13, SNI: "tls13.test",
-				Resumption: "full", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Established: true, Flags: []string{FlagEncryptedHandshake, FlagHRR}, History: "CjiICs"},
+				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake, FlagHRR), History: "CjiICs"},
 		},
 		{
 			name: "SSLv2-format ClientHello",
@@ -527,8 +527,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v10)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v10,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagSSLv2Hello}, History: "CsxnGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagSSLv2Hello), History: "CsxnGIi"},
 		},
 		{
 			// SSL 3.0 clients without a certificate answer a
@@ -541,9 +541,9 @@ func scenarios() []scenario {
 				send(1, alertRec(VersionSSL3, AlertFatal, 40)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: VersionSSL3,
-				Resumption: "full", CertReq: "yes", ClientCert: "empty", ClientCerts: 0, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertEmpty, ClientCerts: 0, ServerCerts: 2,
 				Alert:   "client:no_certificate",
-				Flags:   []string{FlagClientAuthFailed, FlagClientCertEmpty, FlagNoCertificateAlert},
+				Flags:   FlagsOf(FlagClientAuthFailed, FlagClientCertEmpty, FlagNoCertificateAlert),
 				History: "CsxrnLGIl", Anomalies: map[Anomaly]int{AnomalyNoCertificateAlert: 1}},
 		},
 		{
@@ -561,8 +561,8 @@ func scenarios() []scenario {
 				send(1, hsRec(v12, certMsg(p.server, p.caA))[300:], hsRec(v12, skeMsg(), shdMsg())),
 				send(0, hsRec(v12, ckeMsg())),
 			},
-			want: outcome{Client: 0, Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown",
-				ClientCerts: -1, ServerCerts: -1, Flags: []string{FlagPartial}, History: "knG",
+			want: outcome{Client: 0, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown,
+				ClientCerts: -1, ServerCerts: -1, Flags: FlagsOf(FlagPartial), History: "knG",
 				Anomalies: map[Anomaly]int{AnomalyResync: 2}},
 		},
 		{
@@ -581,8 +581,8 @@ func scenarios() []scenario {
 				send(0, hsRec(v12, ckeMsg()), clientFinish(v12)),
 				send(1, serverFinish(v12)),
 			},
-			want: outcome{Client: 0, Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown",
-				ClientCerts: -1, ServerCerts: -1, Flags: []string{FlagPartial}, History: "knGIi",
+			want: outcome{Client: 0, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown,
+				ClientCerts: -1, ServerCerts: -1, Flags: FlagsOf(FlagPartial), History: "knGIi",
 				Anomalies: map[Anomaly]int{AnomalyResync: 2}},
 		},
 		{
@@ -595,8 +595,8 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagGap, FlagTruncated}, History: "CsGI"},
+				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagGap, FlagTruncated), History: "CsGI"},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				if c.Wants(1) || !c.Decided() {
 					t.Errorf("after a gap: Wants(1) = %v, Decided = %v", c.Wants(1), c.Decided())
@@ -612,8 +612,8 @@ func scenarios() []scenario {
 				closeHalf(0),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagTruncated}, History: "Cs"},
+				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagTruncated), History: "Cs"},
 		},
 		{
 			name: "capture stops mid-handshake without FIN",
@@ -622,8 +622,8 @@ func scenarios() []scenario {
 				send(1, tls12Server(shSpec{}, nil)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "unknown", ClientCerts: -1, ServerCerts: 2,
-				Flags: []string{FlagTruncated}, History: "Csxkn"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: 2,
+				Flags: FlagsOf(FlagTruncated), History: "Csxkn"},
 		},
 		{
 			name: "server closes after the ClientHello",
@@ -632,8 +632,8 @@ func scenarios() []scenario {
 				closeHalf(1),
 				closeHalf(0),
 			},
-			want: outcome{Client: 0, SawHello: true, Resumption: "unknown", CertReq: "unknown",
-				ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1, History: "C"},
+			want: outcome{Client: 0, SawHello: true, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1, History: "C"},
 		},
 		{
 			// The ClientHello comes from the half that did not send the
@@ -647,8 +647,8 @@ func scenarios() []scenario {
 				send(0, serverFinish(v12)),
 			},
 			want: outcome{Client: 1, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
-				Established: true, Flags: []string{FlagFlipped}, History: "^CsxknGIi"},
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagFlipped), History: "^CsxknGIi"},
 		},
 		{
 			name: "STARTTLS preamble before the ClientHello",
@@ -664,7 +664,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12, SNI: "mail.test",
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
 				Established: true, History: "CsxknGIi", Anomalies: map[Anomaly]int{AnomalyResync: 2}},
 		},
 		{
@@ -673,7 +673,7 @@ func scenarios() []scenario {
 				send(0, []byte("GET / HTTP/1.1\r\nHost: www.test\r\n\r\n")),
 				send(1, []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"+httpBody)),
 			},
-			want: outcome{Client: -1, Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown",
+			want: outcome{Client: -1, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown,
 				ClientCerts: -1, ServerCerts: -1},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				if c.IsTLS() || c.Wants(1) || !c.Wants(0) || c.NotTLS() {
@@ -688,8 +688,8 @@ func scenarios() []scenario {
 				send(0, chSpec{SNI: "www.test"}.rec()),
 				send(1, alertRec(v12, AlertFatal, 40)),
 			},
-			want: outcome{Client: 0, SawHello: true, SNI: "www.test", Resumption: "unknown", CertReq: "unknown",
-				ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1, Alert: "server:handshake_failure",
+			want: outcome{Client: 0, SawHello: true, SNI: "www.test", Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1, Alert: "server:handshake_failure",
 				History: "Cl"},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				if !c.Decided() {
@@ -707,7 +707,7 @@ func scenarios() []scenario {
 				closeHalf(1),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "unknown", ClientCerts: -1, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: 2,
 				Alert: "client:close_notify", History: "CsxknL"},
 		},
 		{
@@ -718,8 +718,8 @@ func scenarios() []scenario {
 				send(1, hsRec(v12, shSpec{}.msg()), alertRec(v12, AlertFatal, 0)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Alert: "server:close_notify", Flags: []string{FlagTruncated}, History: "Csl"},
+				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Alert: "server:close_notify", Flags: FlagsOf(FlagTruncated), History: "Csl"},
 		},
 		{
 			name: "20 KB Certificate over two records",
@@ -732,7 +732,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 2,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
 				Established: true, History: "CsxknGIi"},
 			check: func(t *testing.T, c *Conn, s Summary) {
 				if len(certMsg(p.big, p.caA)) <= MaxPlaintext {
@@ -756,7 +756,7 @@ func scenarios() []scenario {
 				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "none", ClientCerts: 0, ServerCerts: 1,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 1,
 				Established: true, History: "CsxknGIi"},
 		},
 		{
@@ -766,8 +766,8 @@ func scenarios() []scenario {
 				send(1, tls12Server(shSpec{}, nil)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "full", CertReq: "no", ClientCert: "unknown", ClientCerts: -1, ServerCerts: 2,
-				Flags: []string{FlagMalformed, FlagTruncated}, History: "Csxkn",
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: 2,
+				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "Csxkn",
 				Errors: []string{"client: malformed ClientHello: extension supported_versions at offset 49"}},
 		},
 		{
@@ -781,8 +781,8 @@ func scenarios() []scenario {
 				send(1, []byte("tail of an earlier record"), certSplitAt02()),
 				send(1, hsRec(v12, skeMsg(), shdMsg())),
 			},
-			want: outcome{Client: 0, Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown",
-				ClientCerts: -1, ServerCerts: 1, Flags: []string{FlagPartial}, History: "xkn",
+			want: outcome{Client: 0, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown,
+				ClientCerts: -1, ServerCerts: 1, Flags: FlagsOf(FlagPartial), History: "xkn",
 				Anomalies: map[Anomaly]int{AnomalyResync: 1}},
 		},
 		{
@@ -790,9 +790,9 @@ func scenarios() []scenario {
 			evs: []event{
 				send(0, chSpec{Extra: []Extension{{Type: ExtALPN, Data: hx("0001 00")}}}.rec()),
 			},
-			want: outcome{Client: 0, SawHello: true, Resumption: "unknown", CertReq: "unknown",
-				ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagMalformed, FlagTruncated}, History: "C",
+			want: outcome{Client: 0, SawHello: true, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "C",
 				Errors: []string{"client: malformed ClientHello: extension application_layer_protocol_negotiation at offset 49"}},
 		},
 		{
@@ -802,9 +802,9 @@ func scenarios() []scenario {
 				send(0, chSpec{SNI: "cut.test"}.rec()[:30]),
 				closeHalf(0),
 			},
-			want: outcome{Client: 0, SawHello: true, Resumption: "unknown", CertReq: "unknown",
-				ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagTruncated}, History: ""},
+			want: outcome{Client: 0, SawHello: true, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagTruncated), History: ""},
 		},
 		{
 			name: "record that is not TLS after the ServerHello",
@@ -813,8 +813,8 @@ func scenarios() []scenario {
 				send(1, hsRec(v12, shSpec{}.msg()), []byte("HTTP/1.1 400 Bad Request\r\n")),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagMalformed, FlagTruncated}, History: "Cs",
+				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "Cs",
 				Errors: []string{"server: malformed record: type at offset 47"}},
 		},
 		{
@@ -824,8 +824,8 @@ func scenarios() []scenario {
 				send(1, hsRec(v12, shSpec{}.msg()), mkRecord(ContentHandshake, v12, hx("0c 011170 0000"))),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: "unknown", CertReq: "unknown", ClientCert: "unknown", ClientCerts: -1, ServerCerts: -1,
-				Flags: []string{FlagMalformed, FlagTruncated}, History: "Cs",
+				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "Cs",
 				Errors: []string{"server: malformed handshake message server_key_exchange: length at offset 1: 70000 bytes exceeds the 65536-byte limit"}},
 			errors: regexp.MustCompile(`^server: malformed handshake message server_key_exchange: length at offset \d+: 70000 bytes exceeds the 65536-byte limit$`),
 		},
@@ -951,7 +951,7 @@ func TestConnShortFirstFeed(t *testing.T) {
 		f := newFeeder(t, Options{}, nil)
 		f.feed(0, hello[:k])
 		f.feed(0, hello[k:])
-		if s := f.c.Summary(); !slices.Contains(s.Flags, FlagSSLv2Hello) || s.History != "C" {
+		if s := f.c.Summary(); !s.Flags.Has(FlagSSLv2Hello) || s.History != "C" {
 			t.Errorf("SSLv2 hello split at %d: flags %v, history %q", k, s.Flags, s.History)
 		}
 	}

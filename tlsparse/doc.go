@@ -3,6 +3,11 @@
 // messages and a per-connection summary (who is the client, which version,
 // was the handshake resumed, was a client certificate asked for and sent).
 //
+// The verdicts are small types whose String is the output's spelling
+// (verdict.go); the order the handshake's cleartext messages may come in is
+// a pure state machine apart from parsing (state.go); the history letters
+// are one table (history.go).
+//
 // It knows nothing of packets, files or gopacket and does no I/O, so it can be
 // fuzzed from raw bytes. It imports only the standard library and
 // golang.org/x/crypto/cryptobyte.

@@ -38,12 +38,21 @@ func malformed(msg, field string, off int) *ParseError {
 type Anomaly string
 
 const (
-	AnomalyUnexpectedMessage   Anomaly = "unexpected_message"    // handshake message out of the expected order
+	// AnomalyUnexpectedMessage is a cleartext handshake message that
+	// cannot come where the handshake is, as far as the capture shows:
+	// from the wrong side or out of order (state.go's next says which can
+	// come when). It counts where the handshake left the expected order,
+	// once; after it only a hello from the wrong side counts again. A
+	// capture that misses messages (it began after a direction's start,
+	// lost bytes, or stopped parsing a direction) is judged only on its
+	// hellos' sides; one that lacks a whole direction shows the other's
+	// messages out of order.
+	AnomalyUnexpectedMessage   Anomaly = "unexpected_message"
 	AnomalyDuplicateExtension  Anomaly = "duplicate_extension"   // same extension twice in one hello
 	AnomalyTrailingData        Anomaly = "trailing_data"         // bytes after a message's last field
 	AnomalyEmptyRecord         Anomaly = "empty_record"          // zero-length handshake or alert record
 	AnomalyHeartbeat           Anomaly = "heartbeat"             // heartbeat record in the clear
-	AnomalyRenegotiation       Anomaly = "renegotiation"         // second cleartext ClientHello after the first handshake
+	AnomalyRenegotiation       Anomaly = "renegotiation"         // cleartext ClientHello after the ServerHello (TLS 1.3 has none: unexpected_message)
 	AnomalyResync              Anomaly = "resync"                // bytes skipped to find a record boundary
 	AnomalyNoCertificateAlert  Anomaly = "no_certificate_alert"  // SSLv3 client declined a CertificateRequest by alert
 	AnomalyCCSBeforeHello      Anomaly = "ccs_before_hello"      // ChangeCipherSpec before the hellos

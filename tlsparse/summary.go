@@ -3,11 +3,12 @@ package tlsparse
 import (
 	"bytes"
 	"maps"
-	"sort"
 )
 
 // Summary is what one connection's handshake amounts to. Every field is an
-// owned value: it stays valid after the Conn is gone.
+// owned value: it stays valid after the Conn is gone. The verdicts
+// (Resumption, CertReq, ClientCert, Flags) are the types of verdict.go, at
+// their zero value (unknown, no flags) until the capture tells.
 type Summary struct {
 	Client      int  // half that sent the ClientHello (or was inferred to be the client); -1 if unknown
 	SawHello    bool // a ClientHello or ServerHello was seen
@@ -16,14 +17,14 @@ type Summary struct {
 	Cipher      CipherSuite
 	SNI         string
 	ALPN        string
-	Resumption  string // full | session_id | ticket | psk | unknown
-	CertReq     string // yes | no | unknown
-	ClientCert  string // sent | empty | missing | none | unknown
-	ClientCerts int    // -1 when not observable
-	ServerCerts int    // -1 when not observable
+	Resumption  Resumption
+	CertReq     CertRequested
+	ClientCert  ClientCert
+	ClientCerts int // -1 when not observable
+	ServerCerts int // -1 when not observable
 	Established bool
 	Alert       string // "client:desc" / "server:desc" or ""
-	Flags       []string
+	Flags       Flags
 	History     string
 
 	CertRequest *CertificateRequestInfo
@@ -32,30 +33,6 @@ type Summary struct {
 	Anomalies   map[Anomaly]int
 	Errors      []string // "client: ..." / "server: ..."
 }
-
-// Flag names, the output contract's vocabulary (README "Flags").
-const (
-	FlagClientCertEmpty              = "client_cert_empty"
-	FlagClientCertMissing            = "client_cert_missing"
-	FlagClientCertUnsolicited        = "client_cert_unsolicited"
-	FlagClientCertIssuerNotRequested = "client_cert_issuer_not_requested"
-	FlagCertVerifyMissing            = "cert_verify_missing"
-	FlagClientAuthFailed             = "client_auth_failed"
-	FlagServerCertEmpty              = "server_cert_empty"
-	FlagTicketRejected               = "ticket_rejected"
-	FlagSessionIDRejected            = "session_id_rejected"
-	FlagPSKRejected                  = "psk_rejected"
-	FlagTicketIssued                 = "ticket_issued"
-	FlagHRR                          = "hrr"
-	FlagSSLv2Hello                   = "sslv2_hello"
-	FlagEncryptedHandshake           = "encrypted_handshake"
-	FlagPartial                      = "partial"
-	FlagGap                          = "gap"
-	FlagTruncated                    = "truncated"
-	FlagMalformed                    = "malformed"
-	FlagFlipped                      = "flipped"
-	FlagNoCertificateAlert           = "no_certificate_alert"
-)
 
 // Decided reports whether the handshake's outcome is known: it completed,
 // failed with a fatal alert, or both directions ended. A live reporter can
@@ -99,8 +76,12 @@ func (c *Conn) abbreviated(sv *half) bool {
 	return c.sawSH && !c.tls13() && sv.ccs && !serverFull(sv)
 }
 
-// serverFull reports whether the server's flight shows a full handshake.
-func serverFull(sv *half) bool { return sv.certMsg || sv.sawSKE || sv.sawCR || sv.sawSHD }
+// serverFull reports whether the server's flight shows a full handshake:
+// a message the abbreviated one leaves out.
+func serverFull(sv *half) bool {
+	return sv.msgs.has(TypeCertificate) || sv.msgs.has(TypeServerKeyExchange) ||
+		sv.msgs.has(TypeCertificateRequest) || sv.msgs.has(TypeServerHelloDone)
+}
 
 // Summary computes the verdicts from what was seen so far.
 func (c *Conn) Summary() Summary {
@@ -112,9 +93,6 @@ func (c *Conn) Summary() Summary {
 		Cipher:      c.cipher,
 		SNI:         c.sni,
 		ALPN:        c.alpn,
-		Resumption:  "unknown",
-		CertReq:     "unknown",
-		ClientCert:  "unknown",
 		ClientCerts: -1,
 		ServerCerts: -1,
 		CertRequest: c.certReq,
@@ -122,33 +100,33 @@ func (c *Conn) Summary() Summary {
 		// handed out, and Summary itself must not change the Conn.
 		Anomalies: maps.Clone(c.anomalies),
 	}
-	flags := map[string]bool{}
+	var flags Flags
 	cl, sv := c.roles()
 	for i := range c.half {
 		hf := &c.half[i]
-		role := "client"
+		who := "client"
 		if c.isServer(i) {
-			role = "server"
+			who = "server"
 		}
 		if hf.err != nil {
-			flags[FlagMalformed] = true
-			s.Errors = append(s.Errors, role+": "+hf.err.Error())
+			flags.Set(FlagMalformed)
+			s.Errors = append(s.Errors, who+": "+hf.err.Error())
 		}
 		if hf.gap {
-			flags[FlagGap] = true
+			flags.Set(FlagGap)
 		}
 		if hf.mid {
-			flags[FlagPartial] = true
+			flags.Set(FlagPartial)
 		}
 	}
 	if c.hrr {
-		flags[FlagHRR] = true
+		flags.Set(FlagHRR)
 	}
 	if c.sslv2Hello {
-		flags[FlagSSLv2Hello] = true
+		flags.Set(FlagSSLv2Hello)
 	}
 	if c.initiator >= 0 && c.client >= 0 && c.initiator != c.client {
-		flags[FlagFlipped] = true
+		flags.Set(FlagFlipped)
 	}
 	if c.alertSeen {
 		who := "client"
@@ -159,24 +137,21 @@ func (c *Conn) Summary() Summary {
 	}
 	s.Established = c.established()
 	if cl != nil {
-		c.verdicts(&s, cl, sv, flags)
+		c.verdicts(&s, cl, sv, &flags)
 	}
 	h0, h1 := &c.half[0], &c.half[1]
 	if !s.Established && c.fatalFrom < 0 && c.IsTLS() &&
 		((!h0.closed && !h1.closed) || h0.leftover || h1.leftover) {
 		// Neither finished, failed nor closed (or closed inside a
 		// record): the capture stopped before the handshake did.
-		flags[FlagTruncated] = true
+		flags.Set(FlagTruncated)
 	}
 	s.History = c.renderHistory()
-	for f := range flags {
-		s.Flags = append(s.Flags, f)
-	}
-	sort.Strings(s.Flags)
+	s.Flags = flags
 	return s
 }
 
-func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
+func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	tls13 := c.tls13()
 	abbrev := c.abbreviated(sv)
 	full := serverFull(sv)
@@ -187,9 +162,9 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 	case !c.sawSH:
 	case tls13:
 		if c.shPSK {
-			s.Resumption = "psk"
+			s.Resumption = ResumptionPSK
 		} else {
-			s.Resumption = "full"
+			s.Resumption = ResumptionFull
 		}
 	case abbrev:
 		switch {
@@ -197,9 +172,9 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 			// RFC 5077 3.4: a server accepting a ticket echoes the
 			// client's session ID, which OpenSSL always sends with a
 			// ticket, so the echo proves nothing here.
-			s.Resumption = "ticket"
+			s.Resumption = ResumptionTicket
 		case c.sidEchoed:
-			s.Resumption = "session_id"
+			s.Resumption = ResumptionSessionID
 		default:
 			if s.Anomalies == nil {
 				s.Anomalies = map[Anomaly]int{}
@@ -207,27 +182,27 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 			s.Anomalies[AnomalyAbbreviatedNoReason]++
 		}
 	case full:
-		s.Resumption = "full"
+		s.Resumption = ResumptionFull
 	}
-	if s.Resumption == "full" || s.Resumption == "psk" {
-		if c.ticketOffers && s.Resumption == "full" {
-			flags[FlagTicketRejected] = true
+	if s.Resumption == ResumptionFull || s.Resumption == ResumptionPSK {
+		if c.ticketOffers && s.Resumption == ResumptionFull {
+			flags.Set(FlagTicketRejected)
 		}
 		// A client that offers TLS 1.3 sends a random 32-byte session ID
 		// in every hello (RFC 8446 D.4), so an ID it offers proves a
 		// resumption attempt only when it does not offer TLS 1.3.
 		if !tls13 && c.chSessionID && !c.chTicket && !c.chOffers13 {
-			flags[FlagSessionIDRejected] = true
+			flags.Set(FlagSessionIDRejected)
 		}
 	}
-	if c.pskOffered && c.sawSH && s.Resumption != "psk" && s.Resumption != "unknown" {
-		flags[FlagPSKRejected] = true
+	if c.pskOffered && c.sawSH && s.Resumption != ResumptionPSK && s.Resumption != ResumptionUnknown {
+		flags.Set(FlagPSKRejected)
 	}
 	if tls13 {
-		flags[FlagEncryptedHandshake] = true
+		flags.Set(FlagEncryptedHandshake)
 	}
-	if sv.sawNST && !tls13 {
-		flags[FlagTicketIssued] = true
+	if sv.msgs.has(TypeNewSessionTicket) && !tls13 {
+		flags.Set(FlagTicketIssued)
 	}
 
 	// Server certificates.
@@ -236,9 +211,9 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 	case sv.certSeen:
 		s.ServerCerts = sv.certCount
 		if sv.certCount == 0 {
-			flags[FlagServerCertEmpty] = true
+			flags.Set(FlagServerCertEmpty)
 		}
-	case abbrev || (c.sawSH && (sv.sawSKE || sv.sawSHD)):
+	case abbrev || (c.sawSH && (sv.msgs.has(TypeServerKeyExchange) || sv.msgs.has(TypeServerHelloDone))):
 		s.ServerCerts = 0 // resumed, or an anonymous suite
 	}
 
@@ -246,57 +221,57 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 	// TLS <= 1.2 can tell.
 	switch {
 	case !c.sawSH || tls13:
-	case sv.sawCR:
-		s.CertReq = "yes"
-	case abbrev || sv.sawSHD:
-		s.CertReq = "no"
+	case sv.msgs.has(TypeCertificateRequest):
+		s.CertReq = CertRequestedYes
+	case abbrev || sv.msgs.has(TypeServerHelloDone):
+		s.CertReq = CertRequestedNo
 	}
 
 	// What did the client answer?
-	flightSeen := cl.certSeen || cl.sawCKE || cl.ccs || cl.noCertAlrt
+	flightSeen := cl.certSeen || cl.msgs.has(TypeClientKeyExchange) || cl.ccs || cl.noCertAlrt
 	switch {
 	case !c.sawSH || tls13:
 	case abbrev:
-		s.ClientCert, s.ClientCerts = "none", 0
+		s.ClientCert, s.ClientCerts = ClientCertNone, 0
 	case cl.certSeen:
 		s.ClientCerts = cl.certCount
 		if cl.certCount > 0 {
-			s.ClientCert = "sent"
+			s.ClientCert = ClientCertSent
 		} else {
-			s.ClientCert = "empty"
+			s.ClientCert = ClientCertEmpty
 		}
 	case cl.noCertAlrt:
 		// SSLv3's way of answering "I have none" (RFC 6101 5.6.6):
 		// the same answer TLS gives with an empty list.
-		s.ClientCert, s.ClientCerts = "empty", 0
+		s.ClientCert, s.ClientCerts = ClientCertEmpty, 0
 	case !flightSeen:
-	case s.CertReq == "yes":
-		s.ClientCert, s.ClientCerts = "missing", 0
-	case s.CertReq == "no":
-		s.ClientCert, s.ClientCerts = "none", 0
+	case s.CertReq == CertRequestedYes:
+		s.ClientCert, s.ClientCerts = ClientCertMissing, 0
+	case s.CertReq == CertRequestedNo:
+		s.ClientCert, s.ClientCerts = ClientCertNone, 0
 	}
 	switch s.ClientCert {
-	case "empty":
-		flags[FlagClientCertEmpty] = true
-	case "missing":
-		flags[FlagClientCertMissing] = true
+	case ClientCertEmpty:
+		flags.Set(FlagClientCertEmpty)
+	case ClientCertMissing:
+		flags.Set(FlagClientCertMissing)
 	}
 	if cl.noCertAlrt {
-		flags[FlagNoCertificateAlert] = true
+		flags.Set(FlagNoCertificateAlert)
 	}
-	if cl.certSeen && s.CertReq == "no" {
-		flags[FlagClientCertUnsolicited] = true
+	if cl.certSeen && s.CertReq == CertRequestedNo {
+		flags.Set(FlagClientCertUnsolicited)
 	}
 	if cl.certCount > 0 && c.certReq != nil && len(c.certReq.CANames) > 0 && !issuedByAny(cl.issuers, c.certReq.CANames) {
-		flags[FlagClientCertIssuerNotRequested] = true
+		flags.Set(FlagClientCertIssuerNotRequested)
 	}
-	if cl.certCount > 0 && cl.ccs && !cl.sawCV {
-		flags[FlagCertVerifyMissing] = true
+	if cl.certCount > 0 && cl.ccs && !cl.msgs.has(TypeCertificateVerify) {
+		flags.Set(FlagCertVerifyMissing)
 	}
 	// A fatal alert from the server after the client's certificate flight
 	// (its Certificate, its ClientKeyExchange, or SSLv3's no_certificate)
 	// answers that flight.
-	if sv.sawCR && c.fatalFrom >= 0 && c.isServer(int(c.fatalFrom)) {
+	if sv.msgs.has(TypeCertificateRequest) && c.fatalFrom >= 0 && c.isServer(int(c.fatalFrom)) {
 		start := 0
 		for _, q := range []int{cl.certSeq, cl.ckeSeq, cl.noCertSeq} {
 			if q > 0 && (start == 0 || q < start) {
@@ -304,7 +279,7 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags map[string]bool) {
 			}
 		}
 		if start > 0 && c.fatalSeq > start {
-			flags[FlagClientAuthFailed] = true
+			flags.Set(FlagClientAuthFailed)
 		}
 	}
 	if c.opts.KeepChains {
@@ -323,28 +298,4 @@ func issuedByAny(issuers, cas [][]byte) bool {
 		}
 	}
 	return false
-}
-
-// renderHistory spells the letters with the client upper case and the
-// server lower case. Before the roles are known (a capture that starts
-// mid-handshake and never shows a role-fixing message) half 0 counts as
-// the client.
-func (c *Conn) renderHistory() string {
-	client := byte(0)
-	if c.client == 1 {
-		client = 1
-	}
-	out := make([]byte, 0, len(c.history)+1)
-	if c.initiator >= 0 && c.client >= 0 && c.initiator != c.client {
-		out = append(out, '^')
-	}
-	for _, l := range c.history {
-		h := l >> 7
-		l &= 0x7f
-		if h != client {
-			l = l - 'A' + 'a'
-		}
-		out = append(out, l)
-	}
-	return string(out)
 }
