@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -18,7 +17,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // --- building captures ---------------------------------------------------
@@ -208,145 +208,27 @@ func srcIPv4Frag(ip []byte, offset uint16, more bool) []byte {
 	return ip
 }
 
-type srcRec struct {
-	data  []byte
-	ts    time.Time
-	orig  int // original length; 0 means len(data)
-	iface int
-}
-
 var srcT0 = time.Date(2024, 3, 1, 12, 0, 0, 123456000, time.UTC)
 
 // srcRecs timestamps the frames one second apart from srcT0.
-func srcRecs(frames ...[]byte) []srcRec {
-	out := make([]srcRec, len(frames))
+func srcRecs(frames ...[]byte) []testkit.Packet {
+	out := make([]testkit.Packet, len(frames))
 	for i, f := range frames {
-		out[i] = srcRec{data: f, ts: srcT0.Add(time.Duration(i) * time.Second)}
+		out[i] = testkit.Packet{Data: f, Time: srcT0.Add(time.Duration(i) * time.Second)}
 	}
 	return out
 }
 
-func (r srcRec) ci() gopacket.CaptureInfo {
-	orig := r.orig
-	if orig == 0 {
-		orig = len(r.data)
-	}
-	return gopacket.CaptureInfo{Timestamp: r.ts, CaptureLength: len(r.data), Length: orig, InterfaceIndex: r.iface}
-}
-
-func srcPcap(t testing.TB, link layers.LinkType, snaplen uint32, nanos bool, rs []srcRec) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := pcapgo.NewWriter(&buf)
-	if nanos {
-		w = pcapgo.NewWriterNanos(&buf)
-	}
-	if err := w.WriteFileHeader(snaplen, link); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if err := w.WritePacket(r.ci(), r.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf.Bytes()
-}
-
-// srcPcapBE writes a big-endian pcap, which pcapgo cannot write.
-func srcPcapBE(link layers.LinkType, nanos bool, rs []srcRec) []byte {
-	be := binary.BigEndian
-	magic, div := uint32(0xa1b2c3d4), 1000
-	if nanos {
-		magic, div = 0xa1b23c4d, 1
-	}
-	b := be.AppendUint32(nil, magic)
-	b = be.AppendUint16(b, 2)
-	b = be.AppendUint16(b, 4)
-	b = be.AppendUint32(b, 0)
-	b = be.AppendUint32(b, 0)
-	b = be.AppendUint32(b, 65535)
-	b = be.AppendUint32(b, uint32(link))
-	for _, r := range rs {
-		ci := r.ci()
-		b = be.AppendUint32(b, uint32(ci.Timestamp.Unix()))
-		b = be.AppendUint32(b, uint32(ci.Timestamp.Nanosecond()/div))
-		b = be.AppendUint32(b, uint32(ci.CaptureLength))
-		b = be.AppendUint32(b, uint32(ci.Length))
-		b = append(b, r.data...)
-	}
-	return b
-}
-
-func srcPcapng(t testing.TB, links []layers.LinkType, rs []srcRec) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{Name: "if0", LinkType: links[0]}, pcapgo.DefaultNgWriterOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, l := range links[1:] {
-		if _, err := w.AddInterface(pcapgo.NgInterface{Name: "if" + string(rune('1'+i)), LinkType: l}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, r := range rs {
-		if err := w.WritePacket(r.ci(), r.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // srcPcapngBE writes a big-endian pcapng section with one interface,
 // which pcapgo cannot write.
-func srcPcapngBE(link layers.LinkType, rs []srcRec) []byte {
-	be := binary.BigEndian
-	b := be.AppendUint32(nil, 0x0a0d0d0a)
-	b = be.AppendUint32(b, 28)
-	b = be.AppendUint32(b, 0x1a2b3c4d)
-	b = be.AppendUint16(b, 1)
-	b = be.AppendUint16(b, 0)
-	b = be.AppendUint64(b, ^uint64(0)) // section length unknown
-	b = be.AppendUint32(b, 28)
-	b = be.AppendUint32(b, 1) // IDB, microsecond timestamps by default
-	b = be.AppendUint32(b, 20)
-	b = be.AppendUint16(b, uint16(link))
-	b = be.AppendUint16(b, 0)
-	b = be.AppendUint32(b, 0)
-	b = be.AppendUint32(b, 20)
+func srcPcapngBE(link layers.LinkType, rs []testkit.Packet) []byte {
+	w := testkit.NGWriter{BigEndian: true}
+	w.SectionHeader()
+	w.InterfaceDescription(link, 0)
 	for _, r := range rs {
-		ci := r.ci()
-		pad := (4 - len(r.data)%4) % 4
-		blen := uint32(32 + len(r.data) + pad)
-		us := uint64(ci.Timestamp.UnixMicro())
-		b = be.AppendUint32(b, 6)
-		b = be.AppendUint32(b, blen)
-		b = be.AppendUint32(b, 0)
-		b = be.AppendUint32(b, uint32(us>>32))
-		b = be.AppendUint32(b, uint32(us))
-		b = be.AppendUint32(b, uint32(ci.CaptureLength))
-		b = be.AppendUint32(b, uint32(ci.Length))
-		b = append(b, r.data...)
-		b = append(b, make([]byte, pad)...)
-		b = be.AppendUint32(b, blen)
+		w.EnhancedPacket(r)
 	}
-	return b
-}
-
-func srcGzip(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return w.Bytes()
 }
 
 // --- reading ---------------------------------------------------------------
@@ -446,7 +328,7 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "ethernet pcap",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, eth, 65535, false, srcRecs(srcP4.eth(t), srcARP(t), srcEther(t, layers.EthernetTypeIPv4, srcUDP(t)), srcP4b.eth(t), srcP6.eth(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(srcP4.eth(t), srcARP(t), srcEther(t, layers.EthernetTypeIPv4, srcUDP(t)), srcP4b.eth(t), srcP6.eth(t))...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP4), srcWant(F, 4, srcP4b), srcWant(F, 5, srcP6)},
 			nonTCP: 2,
@@ -454,11 +336,11 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "802.1Q and QinQ",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, eth, 65535, false, srcRecs(
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(
 					srcP4.eth(t, [2]uint16{0x8100, 10}),
 					srcP6.eth(t, [2]uint16{0x88a8, 100}, [2]uint16{0x8100, 10}),
 					srcP4b.eth(t, [2]uint16{0x9100, 100}, [2]uint16{0x8100, 10}),
-					srcEther(t, layers.EthernetTypeIPv4, srcUDP(t), [2]uint16{0x8100, 10})))
+					srcEther(t, layers.EthernetTypeIPv4, srcUDP(t), [2]uint16{0x8100, 10}))...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6), srcWant(F, 3, srcP4b)},
 			nonTCP: 1,
@@ -466,7 +348,7 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "linux SLL",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeLinuxSLL, 65535, false, srcRecs(srcSLL(layers.EthernetTypeIPv4, srcP4.ip(t)), srcSLL(layers.EthernetTypeIPv6, srcP6.ip(t)), srcSLL(layers.EthernetTypeARP, make([]byte, 28))))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeLinuxSLL, Snaplen: 65535}, srcRecs(srcSLL(layers.EthernetTypeIPv4, srcP4.ip(t)), srcSLL(layers.EthernetTypeIPv6, srcP6.ip(t)), srcSLL(layers.EthernetTypeARP, make([]byte, 28)))...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 			nonTCP: 1,
@@ -474,7 +356,7 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "linux SLL2",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeLinuxSLL2, 65535, false, srcRecs(srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t)), srcSLL2(layers.EthernetTypeIPv4, srcP4.ip(t))))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeLinuxSLL2, Snaplen: 65535}, srcRecs(srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t)), srcSLL2(layers.EthernetTypeIPv4, srcP4.ip(t)))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP6), srcWant(F, 2, srcP4)},
 		},
@@ -482,10 +364,10 @@ func TestSourceDecode(t *testing.T) {
 			name: "NULL in both byte orders",
 			file: func(t *testing.T) []byte {
 				le, be := binary.LittleEndian, binary.BigEndian
-				return srcPcap(t, layers.LinkTypeNull, 65535, false, srcRecs(
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeNull, Snaplen: 65535}, srcRecs(
 					srcFamily(le, 2, srcP4.ip(t)), srcFamily(be, 2, srcP4b.ip(t)),
 					srcFamily(le, 24, srcP6.ip(t)), srcFamily(be, 28, srcP6.ip(t)), srcFamily(le, 30, srcP6.ip(t)),
-					srcFamily(le, 7, srcP4.ip(t))))
+					srcFamily(le, 7, srcP4.ip(t)))...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP4b), srcWant(F, 3, srcP6), srcWant(F, 4, srcP6), srcWant(F, 5, srcP6)},
 			nonTCP: 1,
@@ -494,32 +376,36 @@ func TestSourceDecode(t *testing.T) {
 			name: "LOOP",
 			file: func(t *testing.T) []byte {
 				be := binary.BigEndian
-				return srcPcap(t, layers.LinkTypeLoop, 65535, false, srcRecs(srcFamily(be, 2, srcP4.ip(t)), srcFamily(be, 24, srcP6.ip(t))))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeLoop, Snaplen: 65535}, srcRecs(srcFamily(be, 2, srcP4.ip(t)), srcFamily(be, 24, srcP6.ip(t)))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 		},
 		{
 			name: "raw 101",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeRaw, 65535, false, srcRecs(srcP4.ip(t), srcP6.ip(t), []byte{0x50, 1, 2, 3}))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535}, srcRecs(srcP4.ip(t), srcP6.ip(t), []byte{0x50, 1, 2, 3})...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 			bad:  1,
 		},
 		{
 			name: "raw 12",
-			file: func(t *testing.T) []byte { return srcPcap(t, 12, 65535, false, srcRecs(srcP6.ip(t), srcP4.ip(t))) },
+			file: func(t *testing.T) []byte {
+				return testkit.Pcap(testkit.PcapHeader{LinkType: 12, Snaplen: 65535}, srcRecs(srcP6.ip(t), srcP4.ip(t))...)
+			},
 			want: []srcGot{srcWant(F, 1, srcP6), srcWant(F, 2, srcP4)},
 		},
 		{
 			name: "raw 14 (OpenBSD)",
-			file: func(t *testing.T) []byte { return srcPcap(t, 14, 65535, false, srcRecs(srcP4.ip(t), srcP6.ip(t))) },
+			file: func(t *testing.T) []byte {
+				return testkit.Pcap(testkit.PcapHeader{LinkType: 14, Snaplen: 65535}, srcRecs(srcP4.ip(t), srcP6.ip(t))...)
+			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 		},
 		{
 			name: "IPv4 228",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeIPv4, 65535, false, srcRecs(srcP4.ip(t), srcP6.ip(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeIPv4, Snaplen: 65535}, srcRecs(srcP4.ip(t), srcP6.ip(t))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP4)},
 			bad:  1, // an IPv6 packet on an IPv4 link
@@ -527,7 +413,7 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "IPv6 229",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeIPv6, 65535, false, srcRecs(srcP6.ip(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeIPv6, Snaplen: 65535}, srcRecs(srcP6.ip(t))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP6)},
 		},
@@ -535,12 +421,12 @@ func TestSourceDecode(t *testing.T) {
 			name: "IPv6 extension headers",
 			file: func(t *testing.T) []byte {
 				ip := srcP6.ip(t)
-				return srcPcap(t, layers.LinkTypeRaw, 65535, false, srcRecs(
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535}, srcRecs(
 					srcWithExt(ip, srcExtDestOpts),
 					srcWithHopByHop(ip, srcExtRouting, srcExtDestOpts),
 					srcWithExt(ip, []byte{59, 0, 0, 0, 0, 0, 0, 0}), // "no next header"
 					srcWithExt(ip, []byte{60, 9, 0, 0, 0, 0, 0, 0}), // longer than the packet
-				))
+				)...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP6), srcWant(F, 2, srcP6)},
 			nonTCP: 1,
@@ -550,14 +436,14 @@ func TestSourceDecode(t *testing.T) {
 			name: "fragments",
 			file: func(t *testing.T) []byte {
 				ip4, ip6 := srcP4.ip(t), srcP6.ip(t)
-				return srcPcap(t, layers.LinkTypeRaw, 65535, false, srcRecs(
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535}, srcRecs(
 					srcIPv4Frag(ip4, 0, true),         // first: counts, incomplete
 					srcIPv4Frag(ip4, 3, false),        // later: not TCP
 					srcIPv4Frag(ip4[:20+12], 0, true), // first, TCP header cut: not TCP
 					srcWithExt(ip6, srcExtFragment(0, true)),
 					srcWithExt(ip6, srcExtFragment(8, false)),
 					srcWithExt(ip6, srcExtFragment(0, false)), // atomic: whole
-				))
+				)...)
 			},
 			want: []srcGot{
 				srcWant(F, 1, srcP4).withCut(srcP4.payload),
@@ -571,13 +457,13 @@ func TestSourceDecode(t *testing.T) {
 			file: func(t *testing.T) []byte {
 				full := srcP4.eth(t)
 				short := srcPkt{"10.0.0.1", "10.0.0.2", 1, 2, 3, ""}.eth(t) // padded to 60 bytes
-				return srcPcap(t, eth, 65535, false, []srcRec{
-					{data: full[:14+40+3], orig: len(full), ts: srcT0},      // payload cut
-					{data: full[:14+20+10], orig: len(full), ts: srcT0},     // TCP header cut
-					{data: full[:14+10], orig: len(full), ts: srcT0},        // IP header cut
-					{data: short[:14+40+2], orig: len(short), ts: srcT0},    // only padding cut
-					{data: append(full, 0xde, 0xad, 0xbe, 0xef), ts: srcT0}, // a trailer after IP
-				})
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, []testkit.Packet{
+					{Data: full[:14+40+3], Length: len(full), Time: srcT0},    // payload cut
+					{Data: full[:14+20+10], Length: len(full), Time: srcT0},   // TCP header cut
+					{Data: full[:14+10], Length: len(full), Time: srcT0},      // IP header cut
+					{Data: short[:14+40+2], Length: len(short), Time: srcT0},  // only padding cut
+					{Data: append(full, 0xde, 0xad, 0xbe, 0xef), Time: srcT0}, // a trailer after IP
+				}...)
 			},
 			want: []srcGot{
 				srcWant(F, 1, srcP4).withCut("hel"),
@@ -596,7 +482,7 @@ func TestSourceDecode(t *testing.T) {
 				binary.BigEndian.PutUint16(badLen[2:], 10) // shorter than the header
 				tso := append([]byte(nil), ip...)
 				binary.BigEndian.PutUint16(tso[2:], 0)
-				return srcPcap(t, layers.LinkTypeRaw, 65535, false, srcRecs(badOff, badLen, []byte{0x45}, nil, tso))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535}, srcRecs(badOff, badLen, []byte{0x45}, nil, tso)...)
 			},
 			want: []srcGot{srcWant(F, 5, srcP4)},
 			bad:  4,
@@ -604,19 +490,21 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "nanosecond pcap",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, eth, 65535, true, srcRecs(srcP4.eth(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535, Nanos: true}, srcRecs(srcP4.eth(t))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP4)},
 		},
 		{
 			name: "big-endian pcap",
-			file: func(t *testing.T) []byte { return srcPcapBE(eth, false, srcRecs(srcP4.eth(t), srcP6.eth(t))) },
+			file: func(t *testing.T) []byte {
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535, BigEndian: true}, srcRecs(srcP4.eth(t), srcP6.eth(t))...)
+			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 		},
 		{
 			name: "big-endian nanosecond pcap",
 			file: func(t *testing.T) []byte {
-				return srcPcapBE(layers.LinkTypeRaw, true, srcRecs(srcP6.ip(t), srcP4.ip(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535, Nanos: true, BigEndian: true}, srcRecs(srcP6.ip(t), srcP4.ip(t))...)
 			},
 			want: []srcGot{srcWant(F, 1, srcP6), srcWant(F, 2, srcP4)},
 		},
@@ -624,8 +512,8 @@ func TestSourceDecode(t *testing.T) {
 			name: "pcapng with two link types",
 			file: func(t *testing.T) []byte {
 				rs := srcRecs(srcP4.eth(t), srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t)), srcARP(t), srcSLL2(layers.EthernetTypeIPv4, srcP4b.ip(t)))
-				rs[1].iface, rs[3].iface = 1, 1
-				return srcPcapng(t, []layers.LinkType{eth, layers.LinkTypeLinuxSLL2}, rs)
+				rs[1].Iface, rs[3].Iface = 1, 1
+				return testkit.Pcapng(t, []layers.LinkType{eth, layers.LinkTypeLinuxSLL2}, rs...)
 			},
 			want:   []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6), srcWant(F, 4, srcP4b)},
 			nonTCP: 1,
@@ -633,7 +521,7 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "pcapng custom block takes a frame number",
 			file: func(t *testing.T) []byte {
-				b := srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP6.eth(t)))
+				b := testkit.Pcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP6.eth(t))...)
 				last := len(b) - int(binary.LittleEndian.Uint32(b[len(b)-4:]))
 				// Wireshark shows a custom block as a frame of its own, so
 				// tshark numbers the packet after it 3.
@@ -647,9 +535,9 @@ func TestSourceDecode(t *testing.T) {
 			name: "pcapng sections",
 			file: func(t *testing.T) []byte {
 				var b []byte
-				b = append(b, srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t)))...)
+				b = append(b, testkit.Pcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t))...)...)
 				b = append(b, srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(t), srcP4b.ip(t)))...)
-				b = append(b, srcPcapng(t, []layers.LinkType{layers.LinkTypeLinuxSLL2}, srcRecs(srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t))))...)
+				b = append(b, testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeLinuxSLL2}, srcRecs(srcSLL2(layers.EthernetTypeIPv6, srcP6.ip(t)))...)...)
 				return b
 			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6), srcWant(F, 3, srcP4b), srcWant(F, 4, srcP6)},
@@ -657,20 +545,22 @@ func TestSourceDecode(t *testing.T) {
 		{
 			name: "gzip pcap",
 			file: func(t *testing.T) []byte {
-				return srcGzip(t, srcPcap(t, eth, 65535, true, srcRecs(srcP4.eth(t), srcP6.eth(t))))
+				return testkit.Gzip(testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535, Nanos: true}, srcRecs(srcP4.eth(t), srcP6.eth(t))...))
 			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 		},
 		{
 			name: "gzip pcapng",
 			file: func(t *testing.T) []byte {
-				return srcGzip(t, srcPcapng(t, []layers.LinkType{layers.LinkTypeRaw}, srcRecs(srcP4.ip(t), srcP6.ip(t))))
+				return testkit.Gzip(testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeRaw}, srcRecs(srcP4.ip(t), srcP6.ip(t))...))
 			},
 			want: []srcGot{srcWant(F, 1, srcP4), srcWant(F, 2, srcP6)},
 		},
 		{
 			name: "empty pcap",
-			file: func(t *testing.T) []byte { return srcPcap(t, eth, 65535, false, nil) },
+			file: func(t *testing.T) []byte {
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, nil...)
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -702,17 +592,17 @@ func TestSourceRecordFields(t *testing.T) {
 	frame := srcP4.eth(t)
 	ts := time.Date(2024, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	cut := 14 + 40 + 4 // one payload byte and the Ethernet padding missing
-	rs := []srcRec{{data: frame[:cut], orig: len(frame), ts: ts}}
+	rs := []testkit.Packet{{Data: frame[:cut], Length: len(frame), Time: ts}}
 	for _, tc := range []struct {
 		name string
 		b    []byte
 		want time.Time
 	}{
-		{"micro LE", srcPcap(t, layers.LinkTypeEthernet, 65535, false, rs), ts.Truncate(time.Microsecond)},
-		{"nano LE", srcPcap(t, layers.LinkTypeEthernet, 65535, true, rs), ts},
-		{"micro BE", srcPcapBE(layers.LinkTypeEthernet, false, rs), ts.Truncate(time.Microsecond)},
-		{"nano BE", srcPcapBE(layers.LinkTypeEthernet, true, rs), ts},
-		{"pcapng", srcPcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, rs), ts},
+		{"micro LE", testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535}, rs...), ts.Truncate(time.Microsecond)},
+		{"nano LE", testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535, Nanos: true}, rs...), ts},
+		{"micro BE", testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535, BigEndian: true}, rs...), ts.Truncate(time.Microsecond)},
+		{"nano BE", testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535, Nanos: true, BigEndian: true}, rs...), ts},
+		{"pcapng", testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, rs...), ts},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srcInDir(t, map[string][]byte{"c": tc.b})
@@ -740,10 +630,10 @@ func TestSourceRecordFields(t *testing.T) {
 func TestSourceFileErrors(t *testing.T) {
 	eth := layers.LinkTypeEthernet
 	three := func(t *testing.T) []byte {
-		return srcPcap(t, eth, 65535, false, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t)))
+		return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t))...)
 	}
 	threeNg := func(t *testing.T) []byte {
-		return srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t)))
+		return testkit.Pcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t))...)
 	}
 	recordStart := func(b []byte, n int) int { // offset of pcap record n (1-based)
 		off := 24
@@ -798,27 +688,29 @@ func TestSourceFileErrors(t *testing.T) {
 		},
 		{
 			name: "gzip of a text file",
-			file: func(t *testing.T) []byte { return srcGzip(t, []byte("hello, world")) },
+			file: func(t *testing.T) []byte { return testkit.Gzip([]byte("hello, world")) },
 			err:  "x.pcap: not a pcap or pcapng file", is: ErrNotCapture,
 		},
 		{
 			name: "unsupported link type",
 			file: func(t *testing.T) []byte {
-				return srcPcap(t, layers.LinkTypeIEEE802_11, 65535, false, srcRecs([]byte{1, 2, 3}))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeIEEE802_11, Snaplen: 65535}, srcRecs([]byte{1, 2, 3})...)
 			},
 			err: "x.pcap: unsupported link type 105 (802.11)",
 		},
 		{
 			name: "unknown link type",
-			file: func(t *testing.T) []byte { return srcPcap(t, 4000, 65535, false, nil) },
-			err:  "x.pcap: unsupported link type 4000",
+			file: func(t *testing.T) []byte {
+				return testkit.Pcap(testkit.PcapHeader{LinkType: 4000, Snaplen: 65535}, nil...)
+			},
+			err: "x.pcap: unsupported link type 4000",
 		},
 		{
 			name: "pcapng interface with an unsupported link type",
 			file: func(t *testing.T) []byte {
 				rs := srcRecs(srcP4.eth(t), []byte{1, 2, 3}, srcP4.eth(t))
-				rs[1].iface = 1
-				return srcPcapng(t, []layers.LinkType{eth, layers.LinkTypeIEEE802_11}, rs)
+				rs[1].Iface = 1
+				return testkit.Pcapng(t, []layers.LinkType{eth, layers.LinkTypeIEEE802_11}, rs...)
 			},
 			segs: 1, err: "x.pcap: packet 2: unsupported link type 105 (802.11)",
 		},
@@ -826,14 +718,14 @@ func TestSourceFileErrors(t *testing.T) {
 			name: "record longer than the snaplen",
 			file: func(t *testing.T) []byte {
 				long := srcPkt{"10.0.0.1", "10.0.0.2", 1, 2, 3, strings.Repeat("x", 100)}
-				return srcPcap(t, eth, 60, false, srcRecs(srcP4.eth(t), long.eth(t)))
+				return testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 60}, srcRecs(srcP4.eth(t), long.eth(t))...)
 			},
 			segs: 1, err: "x.pcap: packet 2: record length 154 exceeds the snaplen 60",
 		},
 		{
 			name: "absurd record length",
 			file: func(t *testing.T) []byte {
-				b := srcPcap(t, eth, 0xffffffff, false, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t)))
+				b := testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 0xffffffff}, srcRecs(srcP4.eth(t), srcP4b.eth(t), srcP6.eth(t))...)
 				off := recordStart(b, 2)
 				binary.LittleEndian.PutUint32(b[off+8:], 0x7fffffff)
 				binary.LittleEndian.PutUint32(b[off+12:], 0x7fffffff)
@@ -874,7 +766,7 @@ func TestSourceFileErrors(t *testing.T) {
 		{
 			name: "absurd record length in a big-endian pcapng section",
 			file: func(t *testing.T) []byte {
-				b := append(srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t))),
+				b := append(testkit.Pcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t))...),
 					srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(t), srcP4b.ip(t)))...)
 				blen := int(binary.BigEndian.Uint32(b[len(b)-4:]))
 				binary.BigEndian.PutUint32(b[len(b)-blen+20:], 1<<20)
@@ -962,10 +854,10 @@ func TestSourceTruncatedGzip(t *testing.T) {
 		name string
 		file []byte
 	}{
-		{"pcap", srcPcap(t, layers.LinkTypeEthernet, 65535, false, srcRecs(frames...))},
-		{"pcapng", srcPcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, srcRecs(frames...))},
+		{"pcap", testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535}, srcRecs(frames...)...)},
+		{"pcapng", testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, srcRecs(frames...)...)},
 	} {
-		z := srcGzip(t, tc.file)
+		z := testkit.Gzip(tc.file)
 		for _, cut := range []int{len(z) / 2, len(z) - 4, len(z) - 9} {
 			srcInDir(t, map[string][]byte{"x.gz": z[:cut]})
 			segs, errs := srcReadAll(t, srcOpen(t, "x.gz"))
@@ -988,19 +880,19 @@ func TestSourceTruncatedGzip(t *testing.T) {
 // capture.
 func TestSourceFileOrder(t *testing.T) {
 	eth := layers.LinkTypeEthernet
-	at := func(sec int, p srcPkt) srcRec {
-		return srcRec{data: p.eth(t), ts: srcT0.Add(time.Duration(sec) * time.Second)}
+	at := func(sec int, p srcPkt) testkit.Packet {
+		return testkit.Packet{Data: p.eth(t), Time: srcT0.Add(time.Duration(sec) * time.Second)}
 	}
 	seq := func(n uint32) srcPkt { p := srcP4; p.seq = n; return p }
 	files := map[string][]byte{
-		"x":     srcPcap(t, eth, 65535, false, []srcRec{at(0, seq(0)), at(5, seq(1))}),
-		"x1":    srcPcapng(t, []layers.LinkType{eth}, []srcRec{at(10, seq(10)), at(15, seq(11))}),
-		"x2":    srcGzip(t, srcPcap(t, eth, 65535, true, []srcRec{at(20, seq(20))})),
-		"x10":   srcGzip(t, srcPcapng(t, []layers.LinkType{eth}, []srcRec{at(100, seq(100))})),
-		"empty": srcPcap(t, eth, 65535, false, nil),
+		"x":     testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, at(0, seq(0)), at(5, seq(1))),
+		"x1":    testkit.Pcapng(t, []layers.LinkType{eth}, at(10, seq(10)), at(15, seq(11))),
+		"x2":    testkit.Gzip(testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535, Nanos: true}, at(20, seq(20)))),
+		"x10":   testkit.Gzip(testkit.Pcapng(t, []layers.LinkType{eth}, at(100, seq(100)))),
+		"empty": testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, nil...),
 		"junk":  []byte("not a capture at all"),
-		"same1": srcPcap(t, eth, 65535, false, []srcRec{at(50, seq(50))}),
-		"same2": srcPcap(t, eth, 65535, false, []srcRec{at(50, seq(51))}),
+		"same1": testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, at(50, seq(50))),
+		"same2": testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, at(50, seq(51))),
 	}
 	srcInDir(t, files)
 	f := srcOpen(t, "x10", "empty", "x", "junk", "x1", "same2", "same1", "x2", "missing")
@@ -1041,7 +933,7 @@ func TestSourceFileOrder(t *testing.T) {
 func TestSourceStdin(t *testing.T) {
 	eth := layers.LinkTypeEthernet
 	t.Run("alone", func(t *testing.T) {
-		in := bytes.NewReader(srcGzip(t, srcPcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP6.eth(t)))))
+		in := bytes.NewReader(testkit.Gzip(testkit.Pcapng(t, []layers.LinkType{eth}, srcRecs(srcP4.eth(t), srcP6.eth(t))...)))
 		f, err := OpenFiles([]string{"-"}, in, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -1055,8 +947,8 @@ func TestSourceStdin(t *testing.T) {
 	t.Run("ordered with files", func(t *testing.T) {
 		// Standard input's first packet is read ahead to order it; it must
 		// still be returned intact after the earlier file.
-		stdin := srcPcap(t, eth, 65535, false, []srcRec{{data: srcP4b.eth(t), ts: srcT0.Add(time.Hour)}, {data: srcP6.eth(t), ts: srcT0.Add(2 * time.Hour)}})
-		srcInDir(t, map[string][]byte{"a": srcPcap(t, eth, 65535, false, srcRecs(srcP4.eth(t)))})
+		stdin := testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, []testkit.Packet{{Data: srcP4b.eth(t), Time: srcT0.Add(time.Hour)}, {Data: srcP6.eth(t), Time: srcT0.Add(2 * time.Hour)}}...)
+		srcInDir(t, map[string][]byte{"a": testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(srcP4.eth(t))...)})
 		f, err := OpenFiles([]string{"-", "a"}, bytes.NewReader(stdin), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -1068,7 +960,7 @@ func TestSourceStdin(t *testing.T) {
 		}
 	})
 	t.Run("not a capture, ordered", func(t *testing.T) {
-		srcInDir(t, map[string][]byte{"a": srcPcap(t, eth, 65535, false, srcRecs(srcP4.eth(t)))})
+		srcInDir(t, map[string][]byte{"a": testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(srcP4.eth(t))...)})
 		f, err := OpenFiles([]string{"a", "-"}, strings.NewReader("garbage"), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -1096,20 +988,17 @@ func TestSourceStdin(t *testing.T) {
 // reads it whole.
 func TestSourceSecretsBlock(t *testing.T) {
 	build := func(t *testing.T) ([]byte, int) {
-		var buf bytes.Buffer
-		w, err := pcapgo.NewNgWriter(&buf, layers.LinkTypeEthernet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.WritePacket(srcRec{data: srcP4.eth(t), ts: srcT0}.ci(), srcP4.eth(t))
-		w.Flush()
-		dsb := buf.Len()
-		if err := w.WriteDecryptionSecretsBlock(pcapgo.DSB_SECRETS_TYPE_TLS, []byte("CLIENT_RANDOM 00 11\n")); err != nil {
-			t.Fatal(err)
-		}
-		w.WritePacket(srcRec{data: srcP6.eth(t), ts: srcT0}.ci(), srcP6.eth(t))
-		w.Flush()
-		return buf.Bytes(), dsb
+		var w testkit.NGWriter
+		w.SectionHeader()
+		w.InterfaceDescription(layers.LinkTypeEthernet, 0)
+		w.EnhancedPacket(testkit.Packet{Data: srcP4.eth(t), Time: srcT0})
+		dsb := w.Len()
+		secrets := []byte("CLIENT_RANDOM 00 11\n")
+		body := binary.LittleEndian.AppendUint32(nil, 0x544c534b) // TLS key log
+		body = binary.LittleEndian.AppendUint32(body, uint32(len(secrets)))
+		w.Block(0x0000000a, append(body, secrets...)) // decryption secrets
+		w.EnhancedPacket(testkit.Packet{Data: srcP6.eth(t), Time: srcT0})
+		return w.Bytes(), dsb
 	}
 	b, _ := build(t)
 	srcInDir(t, map[string][]byte{"k.pcapng": b})
@@ -1139,7 +1028,7 @@ func TestSourceDirectory(t *testing.T) {
 }
 
 func TestSourceClose(t *testing.T) {
-	srcInDir(t, map[string][]byte{"a": srcPcap(t, layers.LinkTypeEthernet, 65535, false, srcRecs(srcP4.eth(t), srcP6.eth(t)))})
+	srcInDir(t, map[string][]byte{"a": testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535}, srcRecs(srcP4.eth(t), srcP6.eth(t))...)})
 	f := srcOpen(t, "a")
 	if _, err := f.Next(); err != nil {
 		t.Fatal(err)
@@ -1178,16 +1067,16 @@ var srcBenchFormats = []struct {
 	link layers.LinkType
 }{
 	{"pcap", func(t testing.TB, fr [][]byte) []byte {
-		return srcPcap(t, layers.LinkTypeEthernet, 262144, false, srcRecs(fr...))
+		return testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 262144}, srcRecs(fr...)...)
 	}, layers.LinkTypeEthernet},
 	{"pcapng", func(t testing.TB, fr [][]byte) []byte {
-		return srcPcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, srcRecs(fr...))
+		return testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeEthernet}, srcRecs(fr...)...)
 	}, layers.LinkTypeEthernet},
 	{"pcap.gz", func(t testing.TB, fr [][]byte) []byte {
-		return srcGzip(t, srcPcap(t, layers.LinkTypeEthernet, 262144, false, srcRecs(fr...)))
+		return testkit.Gzip(testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 262144}, srcRecs(fr...)...))
 	}, layers.LinkTypeEthernet},
 	{"pcapng-sll2", func(t testing.TB, fr [][]byte) []byte {
-		return srcPcapng(t, []layers.LinkType{layers.LinkTypeLinuxSLL2}, srcRecs(fr...))
+		return testkit.Pcapng(t, []layers.LinkType{layers.LinkTypeLinuxSLL2}, srcRecs(fr...)...)
 	}, layers.LinkTypeLinuxSLL2},
 }
 
@@ -1225,13 +1114,13 @@ func FuzzSourceFile(f *testing.F) {
 	eth := layers.LinkTypeEthernet
 	frames := [][]byte{srcP4.eth(f), srcP6.eth(f, [2]uint16{0x88a8, 1}, [2]uint16{0x8100, 2}), srcARP(f)}
 	seeds := [][]byte{
-		srcPcap(f, eth, 65535, false, srcRecs(frames...)),
-		srcPcap(f, layers.LinkTypeRaw, 65535, true, srcRecs(srcWithHopByHop(srcP6.ip(f), srcExtDestOpts), srcIPv4Frag(srcP4.ip(f), 0, true))),
-		srcPcapBE(layers.LinkTypeNull, false, srcRecs(srcFamily(binary.LittleEndian, 30, srcP6.ip(f)))),
-		srcPcapng(f, []layers.LinkType{eth, layers.LinkTypeLinuxSLL2}, []srcRec{{data: frames[0], ts: srcT0}, {data: srcSLL2(layers.EthernetTypeIPv4, srcP4.ip(f)), ts: srcT0, iface: 1}}),
-		srcGzip(f, srcPcap(f, layers.LinkTypeLinuxSLL, 100, false, srcRecs(srcSLL(layers.EthernetTypeIPv4, srcP4.ip(f))))),
-		srcGzip(f, srcPcapng(f, []layers.LinkType{layers.LinkTypeLoop}, srcRecs(srcFamily(binary.BigEndian, 2, srcP4.ip(f))))),
-		append(srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(f))), srcPcapng(f, []layers.LinkType{eth}, srcRecs(frames[0]))...),
+		testkit.Pcap(testkit.PcapHeader{LinkType: eth, Snaplen: 65535}, srcRecs(frames...)...),
+		testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeRaw, Snaplen: 65535, Nanos: true}, srcRecs(srcWithHopByHop(srcP6.ip(f), srcExtDestOpts), srcIPv4Frag(srcP4.ip(f), 0, true))...),
+		testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeNull, Snaplen: 65535, BigEndian: true}, srcRecs(srcFamily(binary.LittleEndian, 30, srcP6.ip(f)))...),
+		testkit.Pcapng(f, []layers.LinkType{eth, layers.LinkTypeLinuxSLL2}, []testkit.Packet{{Data: frames[0], Time: srcT0}, {Data: srcSLL2(layers.EthernetTypeIPv4, srcP4.ip(f)), Time: srcT0, Iface: 1}}...),
+		testkit.Gzip(testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeLinuxSLL, Snaplen: 100}, srcRecs(srcSLL(layers.EthernetTypeIPv4, srcP4.ip(f)))...)),
+		testkit.Gzip(testkit.Pcapng(f, []layers.LinkType{layers.LinkTypeLoop}, srcRecs(srcFamily(binary.BigEndian, 2, srcP4.ip(f)))...)),
+		append(srcPcapngBE(layers.LinkTypeRaw, srcRecs(srcP6.ip(f))), testkit.Pcapng(f, []layers.LinkType{eth}, srcRecs(frames[0])...)...),
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 )
@@ -42,13 +43,13 @@ func TestCorpusNoPanic(t *testing.T) {
 			t.Fatalf("walking %s: %v", dir, err)
 		}
 	}
-	if corpus := corpusDir(t); corpus != "" {
+	if corpus := testkit.OptionalCorpus(t); corpus != "" {
 		walk(corpus)
 	} else {
 		t.Log("../shared/corpus not present: shared part of the no-panic test skipped")
 	}
 	// The project's own fixtures live in pcaps/ at the module root.
-	if own := filepath.Join(moduleRoot(t), "pcaps"); isDir(own) {
+	if own := filepath.Join(testkit.ModuleRoot(t), "pcaps"); isDir(own) {
 		walk(own)
 	}
 	if len(files) == 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 // heapCap is the documented memory cap (README "Robustness") for a run over
@@ -62,8 +63,8 @@ func collect(t *testing.T, cfg pipeline.Config) (rows []*report.Row, res *pipeli
 func flagsOf(rows []*report.Row) map[string]int {
 	m := map[string]int{}
 	for _, r := range rows {
-		for _, f := range r.Flags {
-			m[f]++
+		for f := range r.Flags.All() {
+			m[f.String()]++
 		}
 	}
 	return m
@@ -178,7 +179,7 @@ func TestHostileGenerated(t *testing.T) {
 	t.Run("handshake-16mb-sent", func(t *testing.T) {
 		p := write("big-hs.pcap", func(f *os.File) error { return craftlib.BigHandshake(f, 0xffffff, 0xffffff+4) })
 		rows, _, peak := collect(t, pipeline.Config{Files: []string{p}})
-		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
+		if len(rows) != 1 || !rows[0].Flags.Has(tlsparse.FlagMalformed) {
 			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
 		}
 		if peak > heapCap {
@@ -188,7 +189,7 @@ func TestHostileGenerated(t *testing.T) {
 	t.Run("many-max-records", func(t *testing.T) {
 		p := write("big-records.pcap", func(f *os.File) error { return craftlib.BigRecords(f, 1000) })
 		rows, _, peak := collect(t, pipeline.Config{Files: []string{p}})
-		if len(rows) != 1 || !slices.Contains(rows[0].Flags, "malformed") {
+		if len(rows) != 1 || !rows[0].Flags.Has(tlsparse.FlagMalformed) {
 			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
 		}
 		if peak > heapCap {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -14,7 +15,11 @@ import (
 // single worker, on every capture we have.
 func TestParallelIdentical(t *testing.T) {
 	var files []string
-	for _, root := range []string{"../pcaps", "../../shared/corpus/zeek/traces", "../../shared/corpus/wireshark/captures"} {
+	roots := []string{"../pcaps"}
+	if corpus := testkit.OptionalCorpus(t); corpus != "" {
+		roots = append(roots, filepath.Join(corpus, "zeek", "traces"), filepath.Join(corpus, "wireshark", "captures"))
+	}
+	for _, root := range roots {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".md") && !strings.HasSuffix(p, ".txt") &&
 				!strings.Contains(p, "/certs/") && !strings.Contains(p, "/golden/") && !strings.Contains(p, "/craft/") {

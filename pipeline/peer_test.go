@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pipeline"
 	"github.com/tlsscan/tlsscan/report"
 	"github.com/tlsscan/tlsscan/tlsparse"
@@ -77,38 +78,6 @@ var knownSuricataDisagreements = map[string]string{
 	// contract).
 	"bug-5713-01:49905:tls.version":     "no ServerHello: Suricata logs the ClientHello's version, tlsscan only a negotiated one",
 	"bug-5713-02-ja4:49905:tls.version": "no ServerHello: Suricata logs the ClientHello's version, tlsscan only a negotiated one",
-}
-
-// corpusDir returns ../shared/corpus relative to the module root (found by
-// walking up to go.mod, so the test does not depend on which package
-// directory it runs from), or "" when it is absent.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return ""
-	}
-	return dir
-}
-
-// moduleRoot is the directory holding tlsscan's go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/tlsscan/tlsscan\n") {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root (go.mod of github.com/tlsscan/tlsscan) not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // rowCollector is a report.Writer that keeps the rows.
@@ -171,7 +140,7 @@ func ourCipher(s string) (tlsparse.CipherSuite, bool, error) {
 	if s == "" {
 		return 0, false, nil
 	}
-	c, ok := tlsparse.CipherSuiteByName(s)
+	c, ok := cipherSuiteByName(s)
 	if !ok {
 		return 0, false, fmt.Errorf("tlsscan cipher %q does not parse back", s)
 	}
@@ -234,7 +203,7 @@ func zeekVersion(s string) (v uint16, dtls bool, err error) {
 
 // zeekCipher maps Zeek's cipher spelling to its value ("-" = none). Zeek's
 // names differ from IANA's for a few suites, so the names are resolved with
-// CipherSuiteByName rather than compared as text.
+// cipherSuiteByName rather than compared as text.
 func zeekCipher(s string) (tlsparse.CipherSuite, bool, error) {
 	if s == "-" {
 		return 0, false, nil
@@ -244,7 +213,7 @@ func zeekCipher(s string) (tlsparse.CipherSuite, bool, error) {
 			return tlsparse.CipherSuite(d), true, nil
 		}
 	}
-	c, ok := tlsparse.CipherSuiteByName(s)
+	c, ok := cipherSuiteByName(s)
 	if !ok {
 		return 0, false, fmt.Errorf("Zeek cipher %q has no IANA value in tlsparse", s)
 	}
@@ -318,10 +287,7 @@ func checkAgainst(t *testing.T, d disagreements, known map[string]string, prefix
 }
 
 func TestPeerZeek(t *testing.T) {
-	corpus := corpusDir(t)
-	if corpus == "" {
-		t.Skip("../shared/corpus not present: peer-agreement test skipped")
-	}
+	corpus := testkit.Corpus(t)
 	b, err := os.ReadFile(filepath.Join(corpus, "zeek", "zeek_expected.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +407,7 @@ func compareZeek(t *testing.T, d disagreements, key string, z map[string]string,
 		}
 	}
 	if s, ok := z["resumed"]; ok {
-		if (s == "T") != slices.Contains(resumedKinds, r.Resumption) {
+		if (s == "T") != slices.Contains(resumedKinds, r.Resumption.String()) {
 			d.add(key+"resumed", "Zeek %s, tlsscan %s", s, r.Resumption)
 		}
 	}
@@ -453,7 +419,7 @@ func compareZeek(t *testing.T, d disagreements, key string, z map[string]string,
 	// Zeek logs the client's chain; tlsscan says "sent" exactly when the
 	// client's Certificate message held at least one certificate.
 	if s, ok := z["client_cert_chain_fps"]; ok {
-		if !zeekUnset(s) != (r.ClientCert == "sent") {
+		if !zeekUnset(s) != (r.ClientCert.String() == "sent") {
 			d.add(key+"client_cert", "Zeek client_cert_chain_fps %s, tlsscan %s", s, r.ClientCert)
 		}
 	}
@@ -717,10 +683,7 @@ var suriKnownKeys = []string{
 }
 
 func TestPeerSuricata(t *testing.T) {
-	corpus := corpusDir(t)
-	if corpus == "" {
-		t.Skip("../shared/corpus not present: peer-agreement test skipped")
-	}
+	corpus := testkit.Corpus(t)
 	yamls, err := filepath.Glob(filepath.Join(corpus, "suricata", "*", "test.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -891,7 +854,7 @@ func suriFieldDiffs(t *testing.T, m map[string]string, r *report.Row) map[string
 		diffs["tls.sni"] = fmt.Sprintf("Suricata %q, tlsscan %q", s, r.SNI)
 	}
 	if s, ok := m["tls.session_resumed"]; ok {
-		if (s == "true") != slices.Contains(resumedKinds, r.Resumption) {
+		if (s == "true") != slices.Contains(resumedKinds, r.Resumption.String()) {
 			diffs["tls.session_resumed"] = fmt.Sprintf("Suricata %s, tlsscan %s", s, r.Resumption)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pcaps/craft/craftlib"
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/tlsparse"
@@ -106,20 +107,20 @@ func (c *conv) close() {
 	c.add(0, "A", nil)
 }
 
-// handshake appends a whole TLS 1.2 handshake built by craftlib.
-func (c *conv) handshake(h *craftlib.Handshake) {
+// handshake appends a whole TLS 1.2 handshake built by testkit.
+func (c *conv) handshake(h *testkit.Handshake) {
 	c.send(0, h.ClientHello())
 	c.send(1, h.ServerFlight())
 	c.send(0, h.ClientFlight())
 	c.send(1, h.ServerFinish())
 }
 
-func plain12(t *testing.T, sni string) *craftlib.Handshake {
+func plain12(t *testing.T, sni string) *testkit.Handshake {
 	pki, err := craftlib.DefaultPKI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return craftlib.MutualTLS12(craftlib.NewRNG(sni), pki, sni)
+	return craftlib.MutualTLS12(testkit.NewRNG(sni), pki, sni)
 }
 
 type collector struct {
@@ -163,7 +164,7 @@ func TestInOrderHandshake(t *testing.T) {
 		t.Fatalf("got %d TLS results, want 1", len(rows))
 	}
 	s := rows[0]
-	if s.SNI != "inorder.test" || s.ClientCert != "sent" || !s.Established || len(s.Flags) != 0 {
+	if s.SNI != "inorder.test" || s.ClientCert.String() != "sent" || !s.Established || s.Flags != 0 {
 		t.Errorf("unexpected summary: %+v", s)
 	}
 }
@@ -188,7 +189,7 @@ func TestReorderedSameAsInOrder(t *testing.T) {
 		t.Fatalf("rows: got %d, want %d", len(got), len(want))
 	}
 	g, w := got[0], want[0]
-	if g.History != w.History || g.ClientCert != w.ClientCert || g.Established != w.Established || !slices.Equal(g.Flags, w.Flags) {
+	if g.History != w.History || g.ClientCert != w.ClientCert || g.Established != w.Established || g.Flags != w.Flags {
 		t.Errorf("reordered: %+v\nin order: %+v", g, w)
 	}
 }
@@ -211,7 +212,7 @@ func TestGapStopsDirection(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("got %d rows", len(rows))
 	}
-	if !slices.Contains(rows[0].Flags, tlsparse.FlagGap) || rows[0].ClientCert != "unknown" {
+	if !rows[0].Flags.Has(tlsparse.FlagGap) || rows[0].ClientCert.String() != "unknown" {
 		t.Errorf("want gap and client_cert unknown, got %+v", rows[0])
 	}
 }
@@ -227,7 +228,7 @@ func TestMidstreamStart(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("got %d rows", len(rows))
 	}
-	if !slices.Contains(rows[0].Flags, tlsparse.FlagPartial) || rows[0].SNI != "mid.test" {
+	if !rows[0].Flags.Has(tlsparse.FlagPartial) || rows[0].SNI != "mid.test" {
 		t.Errorf("want a partial row with the SNI, got %+v", rows[0])
 	}
 }
@@ -249,7 +250,7 @@ func TestPortReuseAfterClose(t *testing.T) {
 		t.Fatalf("want two rows first.test, second.test; got %+v", rows)
 	}
 	for _, r := range rows {
-		if len(r.Flags) != 0 {
+		if r.Flags != 0 {
 			t.Errorf("%s: unexpected flags %v", r.SNI, r.Flags)
 		}
 	}
@@ -311,7 +312,7 @@ func TestWatermark(t *testing.T) {
 	if _, ok := a.Watermark(); ok {
 		t.Error("watermark still pending after Close")
 	}
-	if len(col.results) != 2 || !slices.Contains(col.sums[1].Flags, tlsparse.FlagTruncated) {
+	if len(col.results) != 2 || !col.sums[1].Flags.Has(tlsparse.FlagTruncated) {
 		t.Errorf("the unfinished connection should come out truncated at Close: %+v", col.sums)
 	}
 }
@@ -349,7 +350,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 	// Application data packets, prepared in advance; each run sends the
 	// next one with the right sequence number.
 	const n = 2000
-	rec := craftlib.Record(23, 0x0303, make([]byte, 1300))
+	rec := testkit.Record(testkit.ContentApplicationData, testkit.VersionTLS12, make([]byte, 1300))
 	for range n + 200 {
 		c.add(0, "PA", rec)
 	}
@@ -374,7 +375,7 @@ func BenchmarkAssembleInOrder(b *testing.B) {
 	for _, p := range c.packets {
 		a.Add(p.net, p.tcp, p.ci)
 	}
-	rec := craftlib.Record(23, 0x0303, make([]byte, 1300))
+	rec := testkit.Record(testkit.ContentApplicationData, testkit.VersionTLS12, make([]byte, 1300))
 	for range b.N {
 		c.add(0, "PA", rec)
 	}
@@ -424,7 +425,7 @@ func TestIdleClosureCounted(t *testing.T) {
 	if got := a.Stats().Idle; got != 1 {
 		t.Errorf("Stats().Idle = %d, want 1 (the silent connection, once)", got)
 	}
-	if len(col.results) != 1 || col.sums[0].SNI != "idle.test" || !slices.Contains(col.sums[0].Flags, tlsparse.FlagTruncated) {
+	if len(col.results) != 1 || col.sums[0].SNI != "idle.test" || !col.sums[0].Flags.Has(tlsparse.FlagTruncated) {
 		t.Errorf("the idle connection should be emitted, truncated: %+v", col.sums)
 	}
 }

@@ -96,7 +96,7 @@ func BenchmarkConnFeedHandshake(b *testing.B) {
 				b.Fatalf("Feed consumed %d of %d", n, len(e.data))
 			}
 		}
-		if s := c.Summary(); !s.Established || s.ClientCert != "sent" {
+		if s := c.Summary(); !s.Established || s.ClientCert != ClientCertSent {
 			b.Fatalf("%+v", s)
 		}
 	}

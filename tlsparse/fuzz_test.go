@@ -2,14 +2,10 @@ package tlsparse
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -424,9 +420,16 @@ func knownSplitDiff(wc, sc *Conn, ws, ss *Summary) bool {
 }
 
 func FuzzConnFeed(f *testing.F) {
-	for i, sc := range scenarios() {
+	var seeds [][]event
+	for _, sc := range scenarios() {
+		seeds = append(seeds, sc.evs)
+	}
+	for _, sc := range outOfOrder() { // messages out of order: the state machine's refusals
+		seeds = append(seeds, sc.evs)
+	}
+	for i, evs := range seeds {
 		var a, b []byte
-		for _, e := range sc.evs {
+		for _, e := range evs {
 			if e.h == 0 {
 				a = append(a, e.data...)
 			} else {
@@ -464,15 +467,14 @@ func FuzzConnFeed(f *testing.F) {
 }
 
 var (
-	resumptions = []string{"full", "session_id", "ticket", "psk", "unknown"}
-	certReqs    = []string{"yes", "no", "unknown"}
-	clientCerts = []string{"sent", "empty", "missing", "none", "unknown"}
-	allFlags    = []string{
+	// tlsparseFlags are the flags a Summary can carry: every flag but
+	// evicted, which report sets.
+	tlsparseFlags = FlagsOf(
 		FlagClientCertEmpty, FlagClientCertMissing, FlagClientCertUnsolicited, FlagClientCertIssuerNotRequested,
 		FlagCertVerifyMissing, FlagClientAuthFailed, FlagServerCertEmpty, FlagTicketRejected, FlagSessionIDRejected,
 		FlagPSKRejected, FlagTicketIssued, FlagHRR, FlagSSLv2Hello, FlagEncryptedHandshake, FlagPartial, FlagGap,
 		FlagTruncated, FlagMalformed, FlagFlipped, FlagNoCertificateAlert,
-	}
+	)
 	historyRE = regexp.MustCompile(`^\^?[A-Za-z]*$`)
 )
 
@@ -484,26 +486,20 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 		t.Helper()
 		t.Fatalf("%s\nsummary: %+v", fmt.Sprintf(format, args...), *s)
 	}
-	if !slices.Contains(resumptions, s.Resumption) || !slices.Contains(certReqs, s.CertReq) ||
-		!slices.Contains(clientCerts, s.ClientCert) {
+	if s.Resumption > ResumptionPSK || s.CertReq > CertRequestedNo || s.ClientCert > ClientCertNone {
 		fail("verdict outside its vocabulary")
 	}
-	if (s.ClientCerts == -1) != (s.ClientCert == "unknown") || s.ClientCerts < -1 || s.ServerCerts < -1 {
-		fail("ClientCerts %d with ClientCert %q", s.ClientCerts, s.ClientCert)
+	if (s.ClientCerts == -1) != (s.ClientCert == ClientCertUnknown) || s.ClientCerts < -1 || s.ServerCerts < -1 {
+		fail("ClientCerts %d with ClientCert %v", s.ClientCerts, s.ClientCert)
 	}
-	if (s.ClientCert == "sent") != (s.ClientCerts > 0) {
+	if (s.ClientCert == ClientCertSent) != (s.ClientCerts > 0) {
 		fail("ClientCert sent iff ClientCerts > 0")
 	}
-	if !sort.StringsAreSorted(s.Flags) || len(slices.Compact(slices.Clone(s.Flags))) != len(s.Flags) {
-		fail("flags not sorted and unique")
+	if s.Flags&^tlsparseFlags != 0 {
+		fail("flags %v outside tlsparse's", s.Flags&^tlsparseFlags)
 	}
-	for _, fl := range s.Flags {
-		if !slices.Contains(allFlags, fl) {
-			fail("unknown flag %q", fl)
-		}
-	}
-	has := func(fl string) bool { return slices.Contains(s.Flags, fl) }
-	if has(FlagClientCertEmpty) != (s.ClientCert == "empty") || has(FlagClientCertMissing) != (s.ClientCert == "missing") {
+	has := s.Flags.Has
+	if has(FlagClientCertEmpty) != (s.ClientCert == ClientCertEmpty) || has(FlagClientCertMissing) != (s.ClientCert == ClientCertMissing) {
 		fail("client certificate flags disagree with ClientCert")
 	}
 	if has(FlagMalformed) != (len(s.Errors) > 0) {
@@ -515,22 +511,22 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 	if s.Client < -1 || s.Client > 1 {
 		fail("Client %d", s.Client)
 	}
-	if s.Client == -1 && (s.Resumption != "unknown" || s.CertReq != "unknown" || s.ClientCert != "unknown") {
+	if s.Client == -1 && (s.Resumption != ResumptionUnknown || s.CertReq != CertRequestedUnknown || s.ClientCert != ClientCertUnknown) {
 		fail("verdicts without a client")
 	}
-	if !s.HasVersion && (s.Resumption != "unknown" || s.CertReq != "unknown" || s.Established) {
+	if !s.HasVersion && (s.Resumption != ResumptionUnknown || s.CertReq != CertRequestedUnknown || s.Established) {
 		fail("verdicts without a ServerHello")
 	}
 	if s.HasVersion && !s.SawHello {
 		fail("a ServerHello but SawHello false")
 	}
 	if s.HasVersion && s.Version.IsTLS13() {
-		if s.CertReq != "unknown" || s.ClientCert != "unknown" || s.ServerCerts != -1 ||
-			(s.Resumption != "full" && s.Resumption != "psk") || !has(FlagEncryptedHandshake) {
+		if s.CertReq != CertRequestedUnknown || s.ClientCert != ClientCertUnknown || s.ServerCerts != -1 ||
+			(s.Resumption != ResumptionFull && s.Resumption != ResumptionPSK) || !has(FlagEncryptedHandshake) {
 			fail("TLS 1.3 verdicts")
 		}
 	}
-	if s.Resumption == "psk" && !(s.HasVersion && s.Version.IsTLS13()) {
+	if s.Resumption == ResumptionPSK && !(s.HasVersion && s.Version.IsTLS13()) {
 		fail("psk resumption below TLS 1.3")
 	}
 	if s.Alert != "" && !strings.HasPrefix(s.Alert, "client:") && !strings.HasPrefix(s.Alert, "server:") {
@@ -550,141 +546,6 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 	}
 	_ = c.Decided()
 	_ = c.NotTLS()
-}
-
-// Real captures: the first TCP connection of each classic little-endian
-// Ethernet pcap in pcaps/real, as events in capture order. A small reader
-// is enough for captures made on a clean link; tlsparse stays free of
-// packet libraries even in its tests.
-
-type realCapture struct {
-	name string
-	evs  []event
-}
-
-func (c realCapture) stream(h int) []byte {
-	var out []byte
-	for _, e := range c.evs {
-		if e.h == h {
-			out = append(out, e.data...)
-		}
-	}
-	return out
-}
-
-var realCapturesOnce []realCapture
-
-func realCaptures() []realCapture {
-	if realCapturesOnce != nil {
-		return realCapturesOnce
-	}
-	files, _ := filepath.Glob(filepath.Join("..", "pcaps", "real", "*.pcap"))
-	out := []realCapture{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		if evs := firstTCPConn(data); len(evs) > 0 {
-			out = append(out, realCapture{name: filepath.Base(f), evs: evs})
-		}
-	}
-	realCapturesOnce = out
-	return out
-}
-
-// firstTCPConn returns the payloads of the first TCP connection with a SYN,
-// half 0 being the SYN's sender, retransmissions dropped. nil when the file
-// is not a classic little-endian Ethernet pcap.
-func firstTCPConn(data []byte) []event {
-	if len(data) < 24 || (!bytes.Equal(data[:4], []byte{0xd4, 0xc3, 0xb2, 0xa1}) &&
-		!bytes.Equal(data[:4], []byte{0x4d, 0x3c, 0xb2, 0xa1})) || binary.LittleEndian.Uint32(data[20:]) != 1 {
-		return nil
-	}
-	type key struct{ src, dst string }
-	var conn *key
-	var next [2]uint32
-	var started [2]bool
-	var evs []event
-	for p := data[24:]; len(p) >= 16; {
-		incl := int(binary.LittleEndian.Uint32(p[8:]))
-		if len(p) < 16+incl {
-			break
-		}
-		pkt := p[16 : 16+incl]
-		p = p[16+incl:]
-		if len(pkt) < 14 {
-			continue
-		}
-		var src, dst, tcp []byte
-		switch binary.BigEndian.Uint16(pkt[12:]) {
-		case 0x0800:
-			ip := pkt[14:]
-			if len(ip) < 20 || ip[9] != 6 {
-				continue
-			}
-			ihl, total := int(ip[0]&0xf)*4, int(binary.BigEndian.Uint16(ip[2:]))
-			if total > len(ip) || ihl > total {
-				continue
-			}
-			src, dst, tcp = ip[12:16], ip[16:20], ip[ihl:total]
-		case 0x86dd:
-			ip := pkt[14:]
-			if len(ip) < 40 || ip[6] != 6 {
-				continue
-			}
-			plen := int(binary.BigEndian.Uint16(ip[4:]))
-			if 40+plen > len(ip) {
-				continue
-			}
-			src, dst, tcp = ip[8:24], ip[24:40], ip[40:40+plen]
-		default:
-			continue
-		}
-		if len(tcp) < 20 {
-			continue
-		}
-		off := int(tcp[12]>>4) * 4
-		if off > len(tcp) {
-			continue
-		}
-		k := key{string(src) + string(tcp[0:2]), string(dst) + string(tcp[2:4])}
-		seq, syn := binary.BigEndian.Uint32(tcp[4:]), tcp[13]&0x02 != 0
-		if conn == nil {
-			if !syn || tcp[13]&0x10 != 0 {
-				continue
-			}
-			conn = &k
-		}
-		var h int
-		switch k {
-		case *conn:
-			h = 0
-		case key{conn.dst, conn.src}:
-			h = 1
-		default:
-			continue
-		}
-		if syn {
-			next[h], started[h] = seq+1, true
-			continue
-		}
-		payload := tcp[off:]
-		if !started[h] || len(payload) == 0 {
-			continue
-		}
-		if d := int32(next[h] - seq); d > 0 { // retransmitted bytes
-			if int(d) >= len(payload) {
-				continue
-			}
-			payload = payload[d:]
-		} else if d < 0 {
-			return evs // a hole: stop there
-		}
-		next[h] += uint32(len(payload))
-		evs = append(evs, send(h, payload))
-	}
-	return evs
 }
 
 // TestConnRealCaptures runs the split test on real captures: every segment

@@ -1,10 +1,11 @@
 package tlsparse
 
-// A test-only TLS byte builder: records, handshake messages and a small
-// deterministic PKI, so that tests spell out what they send instead of
-// carrying opaque captures. Everything here is deterministic (fixed seeds,
-// fixed times): the same bytes on every run, which the fuzz seeds and the
-// expected structs in the tables rely on.
+// Test helpers: records and handshake messages (typed wrappers over
+// internal/testkit's builders) and a small deterministic PKI, so that tests
+// spell out what they send instead of carrying opaque captures; alias
+// checks; the first connection of each real capture. Everything here is
+// deterministic (fixed seeds, fixed times): the same bytes on every run,
+// which the fuzz seeds and the expected structs in the tables rely on.
 
 import (
 	"bytes"
@@ -14,13 +15,16 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"math/big"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unsafe"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // mkBytes returns n deterministic bytes derived from seed: distinct seeds
@@ -48,41 +52,23 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-func build(f func(b *cryptobyte.Builder)) []byte {
-	var b cryptobyte.Builder
-	f(&b)
-	return b.BytesOrPanic()
-}
-
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// The builders below are typed wrappers over internal/testkit's, which
+// speak plain integers so that testkit need not import tlsparse.
 
 // mkRecord is one record with the given fragment.
 func mkRecord(typ ContentType, v Version, frag []byte) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint8(uint8(typ))
-		b.AddUint16(uint16(v))
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(frag) })
-	})
+	return testkit.Record(uint8(typ), uint16(v), frag)
 }
 
 // mkRecords fragments data into records of at most max bytes each.
 func mkRecords(typ ContentType, v Version, data []byte, max int) []byte {
-	var out []byte
-	for len(data) > 0 {
-		k := min(max, len(data))
-		out = append(out, mkRecord(typ, v, data[:k])...)
-		data = data[k:]
-	}
-	return out
+	return testkit.Fragment(uint8(typ), uint16(v), data, max)
 }
 
 // mkHS is a handshake message: type, 24-bit length, body.
-func mkHS(typ HandshakeType, body []byte) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint8(uint8(typ))
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(body) })
-	})
-}
+func mkHS(typ HandshakeType, body []byte) []byte { return testkit.HandshakeMsg(uint8(typ), body) }
 
 // hsRec wraps handshake messages in one handshake record.
 func hsRec(v Version, msgs ...[]byte) []byte {
@@ -92,32 +78,20 @@ func hsRec(v Version, msgs ...[]byte) []byte {
 // mkExt is one extension in wire form.
 func mkExt(typ ExtensionType, data []byte) Extension { return Extension{Type: typ, Data: data} }
 
-func addExtensions(b *cryptobyte.Builder, exts []Extension) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-		for _, e := range exts {
-			b.AddUint16(uint16(e.Type))
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
-		}
-	})
-}
+// kitExt is a testkit extension as tlsparse's type.
+func kitExt(e testkit.Extension) Extension { return mkExt(ExtensionType(e.Type), e.Data) }
 
-func sniData(host string) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-			b.AddUint8(0)
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(host)) })
-		})
-	})
-}
-
-func alpnData(protos ...string) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-			for _, p := range protos {
-				b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(p)) })
-			}
-		})
-	})
+// kitExts converts extensions for testkit's hellos: nil stays nil (no
+// extensions block), an empty list is an empty block.
+func kitExts(exts []Extension) []testkit.Extension {
+	if exts == nil {
+		return nil
+	}
+	out := make([]testkit.Extension, len(exts))
+	for i, e := range exts {
+		out[i] = testkit.Extension{Type: uint16(e.Type), Data: e.Data}
+	}
+	return out
 }
 
 // chSpec describes a ClientHello. The zero value is a TLS 1.2 hello with
@@ -144,76 +118,50 @@ type chSpec struct {
 func (o chSpec) extensions() []Extension {
 	var exts []Extension
 	if o.SNI != "" {
-		exts = append(exts, mkExt(ExtServerName, sniData(o.SNI)))
+		exts = append(exts, kitExt(testkit.ExtServerName(o.SNI)))
 	}
 	if o.ALPN != nil {
-		exts = append(exts, mkExt(ExtALPN, alpnData(o.ALPN...)))
+		exts = append(exts, kitExt(testkit.ExtALPN(o.ALPN...)))
 	}
 	if o.TicketExt || o.Ticket != nil {
 		exts = append(exts, mkExt(ExtSessionTicket, o.Ticket))
 	}
 	if o.Versions != nil {
-		exts = append(exts, mkExt(ExtSupportedVersions, build(func(b *cryptobyte.Builder) {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-				for _, v := range o.Versions {
-					b.AddUint16(uint16(v))
-				}
-			})
-		})))
+		vs := make([]uint16, len(o.Versions))
+		for i, v := range o.Versions {
+			vs[i] = uint16(v)
+		}
+		exts = append(exts, kitExt(testkit.ExtSupportedVersionsClient(vs...)))
 	}
 	if o.KeyShare {
-		exts = append(exts, mkExt(ExtKeyShare, build(func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-				b.AddUint16(0x001d)
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(32, 0x5e)) })
-			})
-		})))
+		exts = append(exts, kitExt(testkit.ExtKeyShareClient(testkit.GroupX25519, mkBytes(32, 0x5e))))
 	}
 	if o.EarlyData {
 		exts = append(exts, mkExt(ExtEarlyData, nil))
 	}
 	exts = append(exts, o.Extra...)
 	if o.PSK {
-		exts = append(exts, mkExt(ExtPreSharedKey, build(func(b *cryptobyte.Builder) {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { // identities
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(48, 0x77)) })
-				b.AddUint32(0x01020304)
-			})
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { // binders
-				b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(32, 0x78)) })
-			})
-		})))
+		exts = append(exts, kitExt(testkit.ExtPreSharedKeyClient(mkBytes(48, 0x77), 0x01020304, mkBytes(32, 0x78))))
 	}
 	return exts
 }
 
 // body is the ClientHello body (no handshake header).
 func (o chSpec) body() []byte {
-	v, suites, comp := o.Version, o.Suites, o.Compression
+	v, suites := o.Version, o.Suites
 	if v == 0 {
 		v = VersionTLS12
 	}
 	if suites == nil {
 		suites = []uint16{0xc02f, 0x1301}
 	}
-	if comp == nil {
-		comp = []byte{0}
-	}
 	exts := o.extensions()
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint16(uint16(v))
-		b.AddBytes(mkBytes(32, o.Seed))
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(o.SessionID) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-			for _, s := range suites {
-				b.AddUint16(s)
-			}
-		})
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(comp) })
-		if len(exts) > 0 || o.EmptyExts {
-			addExtensions(b, exts)
-		}
-	})
+	if exts == nil && o.EmptyExts {
+		exts = []Extension{}
+	}
+	ch := testkit.ClientHello{Version: uint16(v), Random: mkBytes(32, o.Seed), SessionID: o.SessionID,
+		CipherSuites: suites, Compression: o.Compression, Extensions: kitExts(exts)}
+	return ch.Body()
 }
 
 func (o chSpec) msg() []byte { return mkHS(TypeClientHello, o.body()) }
@@ -242,16 +190,16 @@ type shSpec struct {
 func (o shSpec) extensions() []Extension {
 	var exts []Extension
 	if o.SupportedVersion != 0 {
-		exts = append(exts, mkExt(ExtSupportedVersions, []byte{byte(o.SupportedVersion >> 8), byte(o.SupportedVersion)}))
+		exts = append(exts, kitExt(testkit.ExtSupportedVersionsServer(uint16(o.SupportedVersion))))
 	}
 	if o.ALPN != "" {
-		exts = append(exts, mkExt(ExtALPN, alpnData(o.ALPN)))
+		exts = append(exts, kitExt(testkit.ExtALPN(o.ALPN)))
 	}
 	if o.TicketExt {
 		exts = append(exts, mkExt(ExtSessionTicket, nil))
 	}
 	if o.PSK {
-		exts = append(exts, mkExt(ExtPreSharedKey, []byte{0, 0}))
+		exts = append(exts, kitExt(testkit.ExtPreSharedKeyServer(0)))
 	}
 	return append(exts, o.Extra...)
 }
@@ -268,21 +216,9 @@ func (o shSpec) body() []byte {
 	if o.HRR {
 		random = hrrRandom[:]
 	}
-	exts := o.extensions()
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint16(uint16(v))
-		b.AddBytes(random)
-		if !o.Draft {
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(o.SessionID) })
-		}
-		b.AddUint16(suite)
-		if !o.Draft {
-			b.AddUint8(o.Compression)
-		}
-		if len(exts) > 0 {
-			addExtensions(b, exts)
-		}
-	})
+	sh := testkit.ServerHello{Version: uint16(v), Random: random, SessionID: o.SessionID, CipherSuite: suite,
+		Compression: o.Compression, Extensions: kitExts(o.extensions()), Draft: o.Draft}
+	return sh.Body()
 }
 
 func (o shSpec) msg() []byte { return mkHS(TypeServerHello, o.body()) }
@@ -290,97 +226,55 @@ func (o shSpec) msg() []byte { return mkHS(TypeServerHello, o.body()) }
 // certBody is a Certificate body: TLS 1.2 form, or TLS 1.3 form with an
 // empty context and empty per-certificate extensions.
 func certBody(tls13 bool, certs ...[]byte) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		if tls13 {
-			b.AddUint8(0)
-		}
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
-			for _, c := range certs {
-				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c) })
-				if tls13 {
-					b.AddUint16(0)
-				}
-			}
-		})
-	})
+	if tls13 {
+		return testkit.Certificate13Body(nil, certs...)
+	}
+	return testkit.CertificateBody(certs...)
 }
 
-func certMsg(certs ...[]byte) []byte { return mkHS(TypeCertificate, certBody(false, certs...)) }
+func certMsg(certs ...[]byte) []byte { return testkit.CertificateMsg(certs...) }
 
 // crBody is a CertificateRequest body; sigalgs nil gives the TLS 1.0/1.1
 // form (no supported_signature_algorithms field).
 func crBody(types []byte, sigalgs []uint16, cas ...[]byte) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(types) })
-		if sigalgs != nil {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-				for _, s := range sigalgs {
-					b.AddUint16(s)
-				}
-			})
-		}
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-			for _, dn := range cas {
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(dn) })
-			}
-		})
-	})
+	return testkit.CertificateRequestBody(types, sigalgs, cas)
 }
 
 // crMsg12 is a TLS 1.2 CertificateRequest (rsa_sign, ecdsa_sign; ed25519,
 // ecdsa_secp256r1_sha256) naming cas.
 func crMsg12(cas ...[]byte) []byte {
-	return mkHS(TypeCertificateRequest, crBody([]byte{1, 64}, []uint16{0x0807, 0x0403}, cas...))
+	return testkit.CertificateRequestMsg([]byte{testkit.CertTypeRSASign, testkit.CertTypeECDSASign},
+		[]uint16{testkit.SigEd25519, testkit.SigECDSAP256}, cas)
 }
 
 // crMsg10 is the TLS 1.0/1.1 and SSL 3.0 form.
 func crMsg10(cas ...[]byte) []byte {
-	return mkHS(TypeCertificateRequest, crBody([]byte{1, 2}, nil, cas...))
+	return testkit.CertificateRequestMsg([]byte{testkit.CertTypeRSASign, testkit.CertTypeDSSSign}, nil, cas)
 }
 
 // skeMsg is an ECDHE ServerKeyExchange (x25519, ed25519 signature); its
 // contents are opaque to tlsparse.
 func skeMsg() []byte {
-	return mkHS(TypeServerKeyExchange, build(func(b *cryptobyte.Builder) {
-		b.AddUint8(3)
-		b.AddUint16(0x001d)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(32, 0x11)) })
-		b.AddUint16(0x0807)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(64, 0x12)) })
-	}))
+	return testkit.ServerKeyExchangeMsg(testkit.ECDHEParams(testkit.GroupX25519, mkBytes(32, 0x11), testkit.SigEd25519, mkBytes(64, 0x12)))
 }
 
-func shdMsg() []byte { return mkHS(TypeServerHelloDone, nil) }
+func shdMsg() []byte { return testkit.ServerHelloDoneMsg() }
 
 func ckeMsg() []byte {
-	return mkHS(TypeClientKeyExchange, build(func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(32, 0x21)) })
-	}))
+	return testkit.ClientKeyExchangeMsg(testkit.ECDHEClientPublic(mkBytes(32, 0x21)))
 }
 
-func cvMsg() []byte {
-	return mkHS(TypeCertificateVerify, build(func(b *cryptobyte.Builder) {
-		b.AddUint16(0x0807)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(mkBytes(64, 0x31)) })
-	}))
-}
+func cvMsg() []byte { return testkit.CertificateVerifyMsg(testkit.SigEd25519, mkBytes(64, 0x31)) }
 
-func nstBody(lifetime uint32, ticket []byte) []byte {
-	return build(func(b *cryptobyte.Builder) {
-		b.AddUint32(lifetime)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(ticket) })
-	})
-}
+func nstMsg() []byte { return testkit.NewSessionTicketMsg(7200, mkBytes(96, 0x41)) }
 
-func nstMsg() []byte { return mkHS(TypeNewSessionTicket, nstBody(7200, mkBytes(96, 0x41))) }
-
-func ccsRec(v Version) []byte { return mkRecord(ContentChangeCipherSpec, v, []byte{1}) }
+func ccsRec(v Version) []byte { return testkit.ChangeCipherSpec(uint16(v)) }
 
 // finRec is an encrypted Finished: an opaque handshake record after CCS.
 func finRec(v Version, seed byte) []byte { return mkRecord(ContentHandshake, v, mkBytes(40, seed)) }
 
 func alertRec(v Version, level AlertLevel, desc AlertDescription) []byte {
-	return mkRecord(ContentAlert, v, []byte{byte(level), byte(desc)})
+	return testkit.Alert(uint16(v), uint8(level), uint8(desc))
 }
 
 func appRec(v Version, n int, seed byte) []byte {
@@ -390,16 +284,7 @@ func appRec(v Version, n int, seed byte) []byte {
 // mkSSLv2Hello is an SSLv2-format ClientHello (2-byte header) offering
 // SSL 3.0/TLS: three kinds, no session ID, a 16-byte challenge.
 func mkSSLv2Hello(v Version) []byte {
-	body := build(func(b *cryptobyte.Builder) {
-		b.AddUint8(1)
-		b.AddUint16(uint16(v))
-		b.AddUint16(9)  // cipher_spec_length
-		b.AddUint16(0)  // session_id_length
-		b.AddUint16(16) // challenge_length
-		b.AddBytes([]byte{0x00, 0x00, 0x2f, 0x00, 0x00, 0x0a, 0x07, 0x00, 0xc0})
-		b.AddBytes(mkBytes(16, 0x51))
-	})
-	return cat([]byte{0x80 | byte(len(body)>>8), byte(len(body))}, body)
+	return testkit.SSLv2ClientHello(uint16(v), []uint32{0x00002f, 0x00000a, 0x0700c0}, nil, mkBytes(16, 0x51))
 }
 
 // A small PKI: two roots with distinct DNs, a server certificate, client
@@ -555,3 +440,102 @@ func hx(s string) []byte {
 
 // rep is b repeated n times, for randoms and session IDs in hex tables.
 func rep(b byte, n int) string { return strings.Repeat(hex.EncodeToString([]byte{b}), n) }
+
+// Real captures: the first TCP connection of each Ethernet capture in
+// pcaps/real, as events in capture order, read with internal/testkit.
+
+type realCapture struct {
+	name string
+	evs  []event
+}
+
+func (c realCapture) stream(h int) []byte {
+	var out []byte
+	for _, e := range c.evs {
+		if e.h == h {
+			out = append(out, e.data...)
+		}
+	}
+	return out
+}
+
+var realCapturesOnce []realCapture
+
+func realCaptures() []realCapture {
+	if realCapturesOnce != nil {
+		return realCapturesOnce
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "pcaps", "real", "*.pcap"))
+	out := []realCapture{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if evs := firstTCPConn(data); len(evs) > 0 {
+			out = append(out, realCapture{name: filepath.Base(f), evs: evs})
+		}
+	}
+	realCapturesOnce = out
+	return out
+}
+
+// firstTCPConn returns the payloads of the first TCP connection with a SYN,
+// half 0 being the SYN's sender, retransmissions dropped. nil when data is
+// not an Ethernet capture; a damaged end ends the connection there.
+func firstTCPConn(data []byte) []event {
+	f, _ := testkit.Read(data) // on an error, the packets before it
+	if f.LinkType != 1 {       // Ethernet
+		return nil
+	}
+	type key struct{ src, dst netip.AddrPort }
+	var conn *key
+	var next [2]uint32
+	var started [2]bool
+	var evs []event
+	for _, p := range f.Packets {
+		if len(p.Data) < p.Length {
+			continue // cut by the snap length
+		}
+		s, err := testkit.DecodeSegment(f.LinkType, p.Data, false)
+		if err != nil {
+			continue
+		}
+		k := key{netip.AddrPortFrom(s.Src.IP, s.Src.Port), netip.AddrPortFrom(s.Dst.IP, s.Dst.Port)}
+		syn := s.Flags&testkit.SYN != 0
+		if conn == nil {
+			if !syn || s.Flags&testkit.ACK != 0 {
+				continue
+			}
+			conn = &k
+		}
+		var h int
+		switch k {
+		case *conn:
+			h = 0
+		case key{conn.dst, conn.src}:
+			h = 1
+		default:
+			continue
+		}
+		if syn {
+			next[h], started[h] = s.Seq+1, true
+			continue
+		}
+		payload := s.Payload
+		if !started[h] || len(payload) == 0 {
+			continue
+		}
+		if d := int32(next[h] - s.Seq); d > 0 { // retransmitted bytes
+			if int(d) >= len(payload) {
+				continue
+			}
+			payload = payload[d:]
+		} else if d < 0 {
+			return evs // a hole: stop there
+		}
+		next[h] += uint32(len(payload))
+		evs = append(evs, send(h, payload))
+	}
+	return evs
+}

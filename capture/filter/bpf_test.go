@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // bpfJustified says why a BPF program may disagree with Match on a packet
@@ -41,11 +43,11 @@ func TestBPFAgainstMatch(t *testing.T) {
 	}, compareExprs...)
 	checked := 0
 	for _, path := range files {
-		c := readCapture(t, path)
-		pkts := make([]Packet, len(c.pkts))
-		infos := make([]info, len(c.pkts))
-		for i, p := range c.pkts {
-			pkts[i], infos[i] = decode(p.data, c.lt)
+		c := testkit.ReadFile(t, path)
+		pkts := make([]Packet, len(c.Packets))
+		infos := make([]info, len(c.Packets))
+		for i, p := range c.Packets {
+			pkts[i], infos[i] = decode(p.Data, c.LinkType)
 		}
 		for _, expr := range exprs {
 			f, err := Parse(expr)
@@ -53,7 +55,7 @@ func TestBPFAgainstMatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, l := range []Layout{LayoutEthernet, LayoutCooked} {
-				if l == LayoutEthernet && c.lt != layers.LinkTypeEthernet {
+				if l == LayoutEthernet && c.LinkType != layers.LinkTypeEthernet {
 					continue
 				}
 				raw, err := f.BPF(l, 65535)
@@ -61,12 +63,12 @@ func TestBPFAgainstMatch(t *testing.T) {
 					t.Fatalf("BPF(%q, %v): %v", expr, l, err)
 				}
 				v := newVM(t, raw)
-				for i, p := range c.pkts {
+				for i, p := range c.Packets {
 					var got bool
 					if l == LayoutEthernet {
-						got = v.run(t, p.data, 0)
+						got = v.run(t, p.Data, 0)
 					} else {
-						et, view, ok := cookedView(p.data, c.lt)
+						et, view, ok := cookedView(p.Data, c.LinkType)
 						if !ok {
 							continue
 						}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // Expressions outside the static subset, which the libpcap build accepts.
@@ -71,7 +73,7 @@ func TestLibpcapAgainstTcpdump(t *testing.T) {
 		if strings.HasSuffix(path, ".gz") {
 			continue
 		}
-		c := readCapture(t, path)
+		c := testkit.ReadFile(t, path)
 		for _, e := range libpcapOnlyExprs {
 			f, err := Parse(e)
 			if err != nil {
@@ -83,7 +85,7 @@ func TestLibpcapAgainstTcpdump(t *testing.T) {
 			}
 			want := tcpdumpVerdicts(t, tcpdump, path, e, c)
 			var v *vm
-			if c.lt == layers.LinkTypeEthernet {
+			if c.LinkType == layers.LinkTypeEthernet {
 				raw, err := f.BPF(LayoutEthernet, 65535)
 				switch {
 				case strings.Contains(e, "protochain"):
@@ -96,18 +98,18 @@ func TestLibpcapAgainstTcpdump(t *testing.T) {
 					v = newVM(t, raw)
 				}
 			}
-			for i, p := range c.pkts {
-				if p.ci.CaptureLength < p.ci.Length && (strings.HasPrefix(e, "less") || strings.HasPrefix(e, "greater")) {
+			for i, p := range c.Packets {
+				if len(p.Data) < p.Length && (strings.HasPrefix(e, "less") || strings.HasPrefix(e, "greater")) {
 					// MatchRaw and the VM see the captured length,
 					// tcpdump the length on the wire (see MatchRaw).
 					continue
 				}
-				got, handled := f.MatchRaw(p.data, c.lt)
+				got, handled := f.MatchRaw(p.Data, c.LinkType)
 				if !handled || got != want[i] {
 					t.Errorf("%s packet %d %q: MatchRaw %v (handled %v), tcpdump %v", filepath.Base(path), i+1, e, got, handled, want[i])
 				}
 				if v != nil {
-					if got := v.run(t, p.data, 0); got != want[i] {
+					if got := v.run(t, p.Data, 0); got != want[i] {
 						t.Errorf("%s packet %d %q: BPF %v, tcpdump %v", filepath.Base(path), i+1, e, got, want[i])
 					}
 				}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // compareExprs are run through tcpdump and through this package on every
@@ -118,7 +120,7 @@ func justified(ev evaluator, in info) string {
 // tcpdumpVerdicts runs tcpdump -r file -w - expr and maps the packets it
 // writes back to their indices in c (tcpdump keeps the order, so a greedy
 // walk by content is exact: identical packets get identical verdicts).
-func tcpdumpVerdicts(t *testing.T, tcpdump, file, expr string, c *capture) []bool {
+func tcpdumpVerdicts(t *testing.T, tcpdump, file, expr string, c *testkit.File) []bool {
 	t.Helper()
 	cmd := exec.Command(tcpdump, "-n", "-r", file, "-w", "-", expr)
 	var stderr bytes.Buffer
@@ -126,25 +128,25 @@ func tcpdumpVerdicts(t *testing.T, tcpdump, file, expr string, c *capture) []boo
 	out, err := cmd.Output()
 	if err != nil && strings.Contains(stderr.String(), "expression rejects all packets") {
 		// libpcap's optimizer proved it ("ip6" on a raw IPv4 file).
-		return make([]bool, len(c.pkts))
+		return make([]bool, len(c.Packets))
 	}
 	if err != nil {
 		t.Fatalf("tcpdump -r %s %q: %v: %s", file, expr, err, stderr.String())
 	}
-	got, err := parseCapture(out)
+	got, err := testkit.Read(out)
 	if err != nil {
 		t.Fatalf("tcpdump output for %q: %v", expr, err)
 	}
-	verdicts := make([]bool, len(c.pkts))
+	verdicts := make([]bool, len(c.Packets))
 	j := 0
-	for i, p := range c.pkts {
-		if j < len(got.pkts) && bytes.Equal(got.pkts[j].data, p.data) {
+	for i, p := range c.Packets {
+		if j < len(got.Packets) && bytes.Equal(got.Packets[j].Data, p.Data) {
 			verdicts[i] = true
 			j++
 		}
 	}
-	if j != len(got.pkts) {
-		t.Fatalf("tcpdump %q on %s: could not place %d of its %d packets", expr, file, len(got.pkts)-j, len(got.pkts))
+	if j != len(got.Packets) {
+		t.Fatalf("tcpdump %q on %s: could not place %d of its %d packets", expr, file, len(got.Packets)-j, len(got.Packets))
 	}
 	return verdicts
 }
@@ -185,34 +187,31 @@ func TestAgainstTcpdump(t *testing.T) {
 			total, len(files), keys(linkTypes), strings.Join(rs, "\n"))
 	})
 	for _, path := range files {
-		c := readCapture(t, path)
+		c := testkit.ReadFile(t, path)
 		file := path
 		if strings.HasSuffix(path, ".gz") {
 			// tcpdump does not read compressed files.
 			file = filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), ".gz"))
-			var buf bytes.Buffer
-			if err := writePcap(&buf, c); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+			pcap := testkit.Pcap(testkit.PcapHeader{LinkType: c.LinkType, Snaplen: 262144, Nanos: true}, c.Packets...)
+			if err := os.WriteFile(file, pcap, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
 		mu.Lock()
-		linkTypes[c.lt] = true
+		linkTypes[c.LinkType] = true
 		mu.Unlock()
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
-			pkts := make([]Packet, len(c.pkts))
-			infos := make([]info, len(c.pkts))
-			for i, p := range c.pkts {
-				pkts[i], infos[i] = decode(p.data, c.lt)
+			pkts := make([]Packet, len(c.Packets))
+			infos := make([]info, len(c.Packets))
+			for i, p := range c.Packets {
+				pkts[i], infos[i] = decode(p.Data, c.LinkType)
 			}
 			for fi, f := range filters {
 				expr := compareExprs[fi]
 				want := tcpdumpVerdicts(t, tcpdump, file, expr, c)
 				var ether, cooked *vm
-				if c.lt == layers.LinkTypeEthernet {
+				if c.LinkType == layers.LinkTypeEthernet {
 					raw, err := f.BPF(LayoutEthernet, 65535)
 					if err != nil {
 						t.Fatal(err)
@@ -224,17 +223,17 @@ func TestAgainstTcpdump(t *testing.T) {
 					t.Fatal(err)
 				}
 				cooked = newVM(t, raw)
-				for i, p := range c.pkts {
+				for i, p := range c.Packets {
 					var got [numEvaluators]bool
 					var ran [numEvaluators]bool
 					got[evMatch], ran[evMatch] = f.Match(&pkts[i]), true
 					if ether != nil {
-						got[evBPFEther], ran[evBPFEther] = ether.run(t, p.data, 0), true
+						got[evBPFEther], ran[evBPFEther] = ether.run(t, p.Data, 0), true
 					}
-					if et, view, ok := cookedView(p.data, c.lt); ok {
+					if et, view, ok := cookedView(p.Data, c.LinkType); ok {
 						got[evBPFCooked], ran[evBPFCooked] = cooked.run(t, view, et), true
 					}
-					got[evMatchRaw], ran[evMatchRaw] = f.MatchRaw(p.data, c.lt)
+					got[evMatchRaw], ran[evMatchRaw] = f.MatchRaw(p.Data, c.LinkType)
 					for ev := range numEvaluators {
 						if !ran[ev] || got[ev] == want[i] {
 							continue
@@ -251,7 +250,7 @@ func TestAgainstTcpdump(t *testing.T) {
 					}
 				}
 				mu.Lock()
-				total += len(c.pkts)
+				total += len(c.Packets)
 				mu.Unlock()
 			}
 		})

@@ -1,58 +1,34 @@
 package filter
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/binary"
-	"errors"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"golang.org/x/net/bpf"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
-// Test helpers: reading captures, decoding packets to Packet with gopacket
+// Test helpers: the real captures to read (with internal/testkit),
+// decoding packets to Packet with gopacket
 // (as the capture layer does, through VLAN tags and IPv6 extension
 // headers), running programs in x/net/bpf's VM, and a synthetic capture
 // with the packets the real ones lack (fragments, extension headers, ARP,
 // SCTP, VLAN tags, a snaplen cut).
-
-type rawPacket struct {
-	data []byte
-	ci   gopacket.CaptureInfo
-}
-
-type capture struct {
-	path string
-	lt   layers.LinkType
-	pkts []rawPacket
-}
-
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	for _, d := range []string{"../../../shared/corpus", "../../../../shared/corpus", "/work/shared/corpus"} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
-}
 
 // realCaptures lists the real captures the tests run over: every link
 // type the capture layer supports, IPv4 and IPv6, TCP and UDP. Missing
 // ones are skipped (shared/ may be absent).
 func realCaptures(t testing.TB) []string {
 	t.Helper()
-	dir := corpusDir(t)
+	dir := testkit.OptionalCorpus(t)
 	if dir == "" {
 		return nil
 	}
@@ -92,61 +68,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-func readCapture(t testing.TB, path string) *capture {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.HasSuffix(path, ".gz") {
-		z, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err = io.ReadAll(z); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := parseCapture(b)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	c.path = path
-	return c
-}
-
-// parseCapture reads a pcap or single-interface pcapng image.
-func parseCapture(b []byte) (*capture, error) {
-	c := &capture{}
-	type source interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var src source
-	if len(b) >= 4 && binary.LittleEndian.Uint32(b) == 0x0a0d0d0a {
-		r, err := pcapgo.NewNgReader(bytes.NewReader(b), pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			return nil, err
-		}
-		c.lt, src = r.LinkType(), r
-	} else {
-		r, err := pcapgo.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, err
-		}
-		c.lt, src = r.LinkType(), r
-	}
-	for {
-		data, ci, err := src.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return c, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		c.pkts = append(c.pkts, rawPacket{data: append([]byte(nil), data...), ci: ci})
-	}
-}
-
 // info is what the tests need to know about a packet besides its Packet,
 // to tell the justified differences from tcpdump (see Match) apart.
 type info struct {
@@ -162,16 +83,7 @@ type info struct {
 func decode(data []byte, lt layers.LinkType) (Packet, info) {
 	var p Packet
 	var in info
-	var dec gopacket.Decoder = lt
-	switch lt {
-	case 12, 14:
-		dec = layers.LinkTypeRaw
-	case layers.LinkTypeIPv4:
-		dec = layers.LayerTypeIPv4
-	case layers.LinkTypeIPv6:
-		dec = layers.LayerTypeIPv6
-	}
-	pkt := gopacket.NewPacket(data, dec, gopacket.DecodeOptions{NoCopy: true})
+	pkt := gopacket.NewPacket(data, testkit.Decoder(lt), gopacket.DecodeOptions{NoCopy: true})
 	transport := false
 loop:
 	for _, l := range pkt.Layers() {
@@ -524,11 +436,7 @@ func writeSynthetic(t testing.TB, dir string) []string {
 	}
 	var paths []string
 	for name, o := range outs {
-		var buf bytes.Buffer
-		w := pcapgo.NewWriter(&buf)
-		if err := w.WriteFileHeader(65535, o.lt); err != nil {
-			t.Fatal(err)
-		}
+		var pkts []testkit.Packet
 		for i, sp := range synthPackets() {
 			frame := sp.frame
 			cut := sp.capLen
@@ -546,35 +454,18 @@ func writeSynthetic(t testing.TB, dir string) []string {
 			if cut > 0 {
 				data = frame[:cut]
 			}
-			ci := gopacket.CaptureInfo{
-				Timestamp:     time.Unix(1700000000, int64(i)*1e6), // a millisecond apart
-				CaptureLength: len(data),
-				Length:        len(frame),
-			}
-			if err := w.WritePacket(ci, data); err != nil {
-				t.Fatal(err)
-			}
+			pkts = append(pkts, testkit.Packet{
+				Time:   time.Unix(1700000000, int64(i)*1e6), // a millisecond apart
+				Data:   data,
+				Length: len(frame),
+			})
 		}
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(p, testkit.Pcap(testkit.PcapHeader{LinkType: o.lt, Snaplen: 65535}, pkts...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	return paths
-}
-
-// writePcap writes a capture as a pcap file.
-func writePcap(w io.Writer, c *capture) error {
-	pw := pcapgo.NewWriterNanos(w)
-	if err := pw.WriteFileHeader(262144, c.lt); err != nil {
-		return err
-	}
-	for _, p := range c.pkts {
-		if err := pw.WritePacket(p.ci, p.data); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in pcaps/golden")
@@ -21,7 +25,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	empty := filepath.Join(dir, "empty.pcap")
 	// A valid little-endian pcap header with no packets.
-	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
+	hdr := testkit.Pcap(testkit.PcapHeader{LinkType: layers.LinkTypeEthernet, Snaplen: 65535})
 	if err := os.WriteFile(empty, hdr, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,8 @@ func TestLayers(t *testing.T) {
 			for _, imp := range p.Imports {
 				switch {
 				case std[imp]:
+				case imp == module+"/internal/testkit":
+					t.Errorf("%s imports internal/testkit outside its tests: the kit is test scaffolding, not part of the program (tags %q)", rel, tags)
 				case strings.HasPrefix(imp, module+"/"):
 					if dep := strings.TrimPrefix(imp, module+"/"); !slices.Contains(rule.project, dep) {
 						t.Errorf("%s imports %s, which its layer may not (tags %q)", rel, dep, tags)

@@ -1,4 +1,4 @@
-package craftlib
+package testkit
 
 // Handshake describes a TLS 1.2-or-earlier full handshake (SSLv3 through
 // TLS 1.2) and produces each flight's wire bytes. Every field is optional;

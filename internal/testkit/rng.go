@@ -1,25 +1,4 @@
-// Package craftlib builds hand-assembled TLS conversations inside proper
-// TCP/IP packets and writes them as capture files (pcap in either byte order,
-// pcapng, gzip), deterministically: the same call always yields the same
-// bytes. It is the library behind `go run ./pcaps/craft` and what tests call
-// to make captures too big to commit (a million SYNs, multi-megabyte records).
-//
-// The layers are:
-//   - RNG: a counter-mode SHA-256 byte stream seeded by a label, so every
-//     "random" byte (client randoms, keys, ISNs, ciphertext) is fixed.
-//   - TLS message builders (tls.go) returning wire bytes: records, handshake
-//     messages, extensions, SSLv2 ClientHello.
-//   - Certificates (certs.go): real DER from x509.CreateCertificate with
-//     ed25519 keys derived from fixed seeds, so they parse.
-//   - A TCP conversation builder (tcp.go): Conn makes SYN/SYN-ACK/ACK, data
-//     segments with correct seq/ack, FIN, and lets a scenario drop, reorder,
-//     retransmit or overlap segments before they are framed.
-//   - Capture writers (capture.go): Ethernet (optionally 802.1Q / QinQ), raw
-//     IP (link types 101 and 228) and BSD null framing, serialized with
-//     gopacket.SerializeLayers (checksums and lengths computed), written with
-//     pcapgo or by hand (big-endian pcap, pcapng, gzip).
-//   - The crafted and hostile capture catalogue (crafted.go, hostile.go).
-package craftlib
+package testkit
 
 import (
 	"crypto/sha256"

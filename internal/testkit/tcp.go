@@ -1,4 +1,4 @@
-package craftlib
+package testkit
 
 import (
 	"fmt"
@@ -213,7 +213,7 @@ func (c *Conn) InsertAfter(after *Segment, segs ...*Segment) {
 	if after != nil {
 		i = c.Index(after) + 1
 		if i == 0 {
-			panic("craftlib: InsertAfter: segment not in connection")
+			panic("testkit: InsertAfter: segment not in connection")
 		}
 	}
 	c.Segs = slices.Insert(c.Segs, i, segs...)
@@ -224,12 +224,12 @@ func (c *Conn) InsertAfter(after *Segment, segs ...*Segment) {
 // segs[perm[k]].
 func (c *Conn) Reorder(segs []*Segment, perm []int) {
 	if len(perm) != len(segs) {
-		panic("craftlib: Reorder: perm and segs differ in length")
+		panic("testkit: Reorder: perm and segs differ in length")
 	}
 	pos := make([]int, len(segs))
 	for i, s := range segs {
 		if pos[i] = c.Index(s); pos[i] < 0 {
-			panic("craftlib: Reorder: segment not in connection")
+			panic("testkit: Reorder: segment not in connection")
 		}
 	}
 	slices.Sort(pos)
@@ -281,13 +281,13 @@ func (seg *Segment) Layers(linkType layers.LinkType) ([]gopacket.SerializableLay
 				&layers.Dot1Q{VLANIdentifier: seg.VLANs[0], Type: layers.EthernetTypeDot1Q},
 				&layers.Dot1Q{VLANIdentifier: seg.VLANs[1], Type: ipType})
 		default:
-			return nil, fmt.Errorf("craftlib: %d VLAN tags", len(seg.VLANs))
+			return nil, fmt.Errorf("testkit: %d VLAN tags", len(seg.VLANs))
 		}
 	case layers.LinkTypeNull:
 		ls = append(ls, &layers.Loopback{Family: family})
 	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
 	default:
-		return nil, fmt.Errorf("craftlib: link type %v not supported", linkType)
+		return nil, fmt.Errorf("testkit: link type %v not supported", linkType)
 	}
 	tcp := &layers.TCP{
 		SrcPort: layers.TCPPort(seg.Src.Port), DstPort: layers.TCPPort(seg.Dst.Port),

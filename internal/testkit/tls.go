@@ -1,4 +1,4 @@
-package craftlib
+package testkit
 
 import "encoding/binary"
 
@@ -205,12 +205,8 @@ func ExtSessionTicket(ticket []byte) Extension {
 
 // ExtSupportedVersionsClient is the ClientHello form (1-byte list length).
 func ExtSupportedVersionsClient(vs ...uint16) Extension {
-	var l buf
-	for _, v := range vs {
-		l.u16(v)
-	}
 	var b buf
-	b.vec8(l)
+	b.vec8(u16List(vs))
 	return Extension{ExtTypeSupportedVersions, b}
 }
 
@@ -223,11 +219,8 @@ func ExtSupportedVersionsServer(v uint16) Extension {
 
 // ExtKeyShareClient is key_share with one client share.
 func ExtKeyShareClient(group uint16, key []byte) Extension {
-	var e buf
-	e.u16(group)
-	e.vec16(key)
 	var b buf
-	b.vec16(e)
+	b.vec16(ExtKeyShareServer(group, key).Data)
 	return Extension{ExtTypeKeyShare, b}
 }
 
@@ -269,12 +262,8 @@ func ExtPSKModes(modes ...uint8) Extension {
 
 // ExtSupportedGroups is supported_groups.
 func ExtSupportedGroups(gs ...uint16) Extension {
-	var l buf
-	for _, g := range gs {
-		l.u16(g)
-	}
 	var b buf
-	b.vec16(l)
+	b.vec16(u16List(gs))
 	return Extension{ExtTypeSupportedGroups, b}
 }
 
@@ -284,14 +273,15 @@ func ExtECPointFormats() Extension { return Extension{ExtTypeECPointFormats, []b
 // ExtSignatureAlgorithms is signature_algorithms.
 func ExtSignatureAlgorithms(algs ...uint16) Extension {
 	var b buf
-	b.vec16(sigAlgList(algs))
+	b.vec16(u16List(algs))
 	return Extension{ExtTypeSignatureAlgorithms, b}
 }
 
-func sigAlgList(algs []uint16) []byte {
+// u16List is the values back to back, for a length-prefixed list.
+func u16List(vs []uint16) []byte {
 	var l buf
-	for _, a := range algs {
-		l.u16(a)
+	for _, v := range vs {
+		l.u16(v)
 	}
 	return l
 }
@@ -328,16 +318,15 @@ type ClientHello struct {
 }
 
 // Marshal returns the handshake message (header included).
-func (h *ClientHello) Marshal() []byte {
+func (h *ClientHello) Marshal() []byte { return HandshakeMsg(TypeClientHello, h.Body()) }
+
+// Body returns the message body without the handshake header.
+func (h *ClientHello) Body() []byte {
 	var b buf
 	b.u16(h.Version)
 	b.raw(pad32(h.Random))
 	b.vec8(h.SessionID)
-	var cs buf
-	for _, c := range h.CipherSuites {
-		cs.u16(c)
-	}
-	b.vec16(cs)
+	b.vec16(u16List(h.CipherSuites))
 	comp := h.Compression
 	if comp == nil {
 		comp = []byte{0}
@@ -346,7 +335,7 @@ func (h *ClientHello) Marshal() []byte {
 	if h.Extensions != nil {
 		marshalExtensions(&b, h.Extensions)
 	}
-	return HandshakeMsg(TypeClientHello, b)
+	return b
 }
 
 // ServerHello is a TLS ServerHello (also TLS 1.3's, with legacy fields).
@@ -357,6 +346,9 @@ type ServerHello struct {
 	CipherSuite uint16
 	Compression uint8
 	Extensions  []Extension // nil omits the block
+	// Draft leaves out the session ID and compression fields, as TLS 1.3
+	// drafts before 22 did.
+	Draft bool
 }
 
 // Marshal returns the handshake message (header included).
@@ -367,9 +359,13 @@ func (h *ServerHello) Body() []byte {
 	var b buf
 	b.u16(h.Version)
 	b.raw(pad32(h.Random))
-	b.vec8(h.SessionID)
+	if !h.Draft {
+		b.vec8(h.SessionID)
+	}
 	b.u16(h.CipherSuite)
-	b.u8(h.Compression)
+	if !h.Draft {
+		b.u8(h.Compression)
+	}
 	if h.Extensions != nil {
 		marshalExtensions(&b, h.Extensions)
 	}
@@ -385,13 +381,32 @@ func pad32(r []byte) []byte {
 // CertificateMsg is a TLS 1.2 (and earlier) Certificate message; no
 // arguments gives the empty list.
 func CertificateMsg(certs ...[]byte) []byte {
+	return HandshakeMsg(TypeCertificate, CertificateBody(certs...))
+}
+
+// CertificateBody is the body of a TLS 1.2 (and earlier) Certificate.
+func CertificateBody(certs ...[]byte) []byte {
 	var l buf
 	for _, c := range certs {
 		l.vec24(c)
 	}
 	var b buf
 	b.vec24(l)
-	return HandshakeMsg(TypeCertificate, b)
+	return b
+}
+
+// Certificate13Body is the body of a TLS 1.3 Certificate: the request
+// context, then each certificate with empty extensions.
+func Certificate13Body(context []byte, certs ...[]byte) []byte {
+	var l buf
+	for _, c := range certs {
+		l.vec24(c)
+		l.u16(0)
+	}
+	var b buf
+	b.vec8(context)
+	b.vec24(l)
+	return b
 }
 
 // ServerKeyExchangeMsg wraps opaque key exchange parameters.
@@ -415,17 +430,23 @@ func ECDHEParams(group uint16, pub []byte, sigAlg uint16, sig []byte) []byte {
 // the SSLv3/TLS 1.0/1.1 form (types and CA names only); otherwise the TLS 1.2
 // form. caNames are DER-encoded distinguished names.
 func CertificateRequestMsg(types []byte, sigAlgs []uint16, caNames [][]byte) []byte {
+	return HandshakeMsg(TypeCertificateRequest, CertificateRequestBody(types, sigAlgs, caNames))
+}
+
+// CertificateRequestBody is CertificateRequestMsg without the handshake
+// header.
+func CertificateRequestBody(types []byte, sigAlgs []uint16, caNames [][]byte) []byte {
 	var b buf
 	b.vec8(types)
 	if sigAlgs != nil {
-		b.vec16(sigAlgList(sigAlgs))
+		b.vec16(u16List(sigAlgs))
 	}
 	var cas buf
 	for _, n := range caNames {
 		cas.vec16(n)
 	}
 	b.vec16(cas)
-	return HandshakeMsg(TypeCertificateRequest, b)
+	return b
 }
 
 // ServerHelloDoneMsg is the empty ServerHelloDone.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -13,10 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
-
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pcaps/craft/craftlib"
 )
 
@@ -105,97 +103,44 @@ func listFiles(t *testing.T, root string) []string {
 	return out
 }
 
-// segment is a decoded TCP segment.
-type segment struct {
-	flow    string // "src:port>dst:port"
-	seq     uint32
-	syn     bool
-	payload []byte
-}
-
-// readCapture reads a classic pcap (either byte order) and returns the
-// packets with the capture's link type.
-func readCapture(t *testing.T, data []byte) (layers.LinkType, [][]byte, []gopacket.CaptureInfo) {
+// decodeTCP reads a capture and decodes every packet down to TCP,
+// verifying the IPv4 header and TCP checksums; checksums=false skips them
+// (cut packets).
+func decodeTCP(t *testing.T, name string, data []byte, checksums bool) []*testkit.Segment {
 	t.Helper()
-	r, err := pcapgo.NewReader(bytes.NewReader(data))
+	f, err := testkit.Read(data)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	var pkts [][]byte
-	var cis []gopacket.CaptureInfo
-	for {
-		d, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
+	var segs []*testkit.Segment
+	for i, p := range f.Packets {
+		s, err := testkit.DecodeSegment(f.LinkType, p.Data, checksums)
 		if err != nil {
-			t.Fatalf("packet %d: %v", len(pkts)+1, err)
+			t.Fatalf("%s packet %d: %v", name, i+1, err)
 		}
-		pkts = append(pkts, bytes.Clone(d))
-		cis = append(cis, ci)
-	}
-	return r.LinkType(), pkts, cis
-}
-
-// decodeTCP decodes every packet down to TCP, verifying the IPv4 header and
-// TCP checksums; checksums=false skips them (cut packets).
-func decodeTCP(t *testing.T, name string, data []byte, checksums bool) []segment {
-	t.Helper()
-	lt, pkts, _ := readCapture(t, data)
-	var first gopacket.Decoder = lt
-	if lt == layers.LinkTypeIPv4 {
-		first = layers.LayerTypeIPv4 // gopacket has no decoder registered for 228
-	}
-	var segs []segment
-	for i, d := range pkts {
-		pkt := gopacket.NewPacket(d, first, gopacket.Default)
-		if el := pkt.ErrorLayer(); el != nil && checksums {
-			t.Fatalf("%s packet %d: %v", name, i+1, el.Error())
-		}
-		tl, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		if !ok {
-			t.Fatalf("%s packet %d: no TCP layer (%v)", name, i+1, pkt)
-		}
-		nl := pkt.NetworkLayer()
-		if checksums {
-			if ip4, ok := nl.(*layers.IPv4); ok {
-				if err, res := ip4.VerifyChecksum(); err != nil || !res.Valid {
-					t.Errorf("%s packet %d: bad IPv4 checksum %+v %v", name, i+1, res, err)
-				}
-			}
-			if err := tl.SetNetworkLayerForChecksum(nl); err != nil {
-				t.Fatal(err)
-			}
-			if err, res := tl.VerifyChecksum(); err != nil || !res.Valid {
-				t.Errorf("%s packet %d: bad TCP checksum %+v %v", name, i+1, res, err)
-			}
-		}
-		src, dst := nl.NetworkFlow().Endpoints()
-		segs = append(segs, segment{
-			flow: src.String() + ":" + tl.SrcPort.String() + ">" + dst.String() + ":" + tl.DstPort.String(),
-			seq:  tl.Seq, syn: tl.SYN, payload: tl.Payload,
-		})
+		segs = append(segs, s)
 	}
 	return segs
 }
 
 // streams reassembles each direction by sequence number (first copy of a
 // byte wins) and reports holes.
-func streams(segs []segment) (map[string][]byte, map[string]bool) {
+func streams(segs []*testkit.Segment) (map[string][]byte, map[string]bool) {
 	base := map[string]uint32{}
 	have := map[string]map[uint32]byte{}
 	for _, s := range segs {
-		if _, ok := base[s.flow]; !ok {
-			base[s.flow] = s.seq
-			if s.syn {
-				base[s.flow] = s.seq + 1
+		flow := fmt.Sprintf("%v:%d>%v:%d", s.Src.IP, s.Src.Port, s.Dst.IP, s.Dst.Port)
+		if _, ok := base[flow]; !ok {
+			base[flow] = s.Seq
+			if s.Flags&testkit.SYN != 0 {
+				base[flow] = s.Seq + 1
 			}
-			have[s.flow] = map[uint32]byte{}
+			have[flow] = map[uint32]byte{}
 		}
-		for i, b := range s.payload {
-			off := s.seq + uint32(i) - base[s.flow]
-			if _, ok := have[s.flow][off]; !ok {
-				have[s.flow][off] = b
+		for i, b := range s.Payload {
+			off := s.Seq + uint32(i) - base[flow]
+			if _, ok := have[flow][off]; !ok {
+				have[flow][off] = b
 			}
 		}
 	}
@@ -252,7 +197,7 @@ func TestCraftedDecode(t *testing.T) {
 				if len(s) == 0 {
 					continue
 				}
-				if s[0] == craftlib.ContentHandshake || s[0]&0x80 != 0 || it.Path == "crafted/midstream.pcap" {
+				if s[0] == testkit.ContentHandshake || s[0]&0x80 != 0 || it.Path == "crafted/midstream.pcap" {
 					tls++
 				}
 				if holes[f] && it.Path != "crafted/gap.pcap" {
@@ -288,8 +233,8 @@ func TestGapHasHole(t *testing.T) {
 
 func TestSplitEverythingTinySegments(t *testing.T) {
 	for _, s := range decodeTCP(t, "split", build(t, "crafted/split-everything.pcap"), true) {
-		if len(s.payload) > 7 {
-			t.Fatalf("segment of %d bytes", len(s.payload))
+		if len(s.Payload) > 7 {
+			t.Fatalf("segment of %d bytes", len(s.Payload))
 		}
 	}
 }
@@ -308,13 +253,16 @@ func TestHostileDecode(t *testing.T) {
 			t.Errorf("%s: no packets", name)
 		}
 	}
-	_, _, cis := readCapture(t, build(t, "hostile/snaplen-cut.pcap"))
+	f, err := testkit.Read(build(t, "hostile/snaplen-cut.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cut := 0
-	for _, ci := range cis {
-		if ci.CaptureLength > 96 {
-			t.Fatalf("snaplen-cut: caplen %d", ci.CaptureLength)
+	for _, p := range f.Packets {
+		if len(p.Data) > 96 {
+			t.Fatalf("snaplen-cut: caplen %d", len(p.Data))
 		}
-		if ci.CaptureLength < ci.Length {
+		if len(p.Data) < p.Length {
 			cut++
 		}
 	}
@@ -326,34 +274,17 @@ func TestHostileDecode(t *testing.T) {
 
 func TestHostileReadersFail(t *testing.T) {
 	// caplen-too-big: packet 1 reads, packet 2 is refused.
-	r, err := pcapgo.NewReader(bytes.NewReader(build(t, "hostile/caplen-too-big.pcap")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.ReadPacketData(); err != nil {
-		t.Fatalf("caplen-too-big packet 1: %v", err)
-	}
-	if _, _, err := r.ReadPacketData(); err == nil {
-		t.Fatal("caplen-too-big packet 2 read without error")
+	f, err := testkit.Read(build(t, "hostile/caplen-too-big.pcap"))
+	if n := len(f.Packets); n != 1 || err == nil {
+		t.Fatalf("caplen-too-big: %d packets read before the error %v, want 1 and an error", n, err)
 	}
 
 	// pcapng-bad-blocks: good packets come first, an error comes later.
-	ng, err := pcapgo.NewNgReader(bytes.NewReader(build(t, "hostile/pcapng-bad-blocks.pcapng")), pcapgo.DefaultNgReaderOptions)
-	if err != nil {
-		t.Fatal(err)
+	f, err = testkit.Read(build(t, "hostile/pcapng-bad-blocks.pcapng"))
+	if err == nil {
+		t.Log("pcapgo read pcapng-bad-blocks to the end")
 	}
-	n := 0
-	for {
-		_, _, err := ng.ReadPacketData()
-		if err != nil {
-			if err == io.EOF {
-				t.Log("pcapgo read pcapng-bad-blocks to the end")
-			}
-			break
-		}
-		n++
-	}
-	if n < 3 {
+	if n := len(f.Packets); n < 3 {
 		t.Errorf("pcapng-bad-blocks: only %d good packets read", n)
 	}
 
@@ -370,21 +301,8 @@ func TestHostileReadersFail(t *testing.T) {
 		t.Errorf("gzip-short: %d bytes decompressed", len(got))
 	}
 
-	if _, err := pcapgo.NewReader(bytes.NewReader(build(t, "hostile/not-a-capture.pcap"))); err == nil {
+	if _, err := testkit.Read(build(t, "hostile/not-a-capture.pcap")); err == nil {
 		t.Error("not-a-capture.pcap opened as a pcap")
-	}
-}
-
-// TestGzipStoredRoundTrip checks the hand-written gzip writer.
-func TestGzipStoredRoundTrip(t *testing.T) {
-	data := bytes.Repeat([]byte("tlsscan"), 30000)
-	zr, err := gzip.NewReader(bytes.NewReader(craftlib.GzipStored(data, 4096)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("round trip: %v, %d bytes", err, len(got))
 	}
 }
 

@@ -3,8 +3,9 @@
 //	go run ./pcaps/craft -out pcaps
 //
 // writes pcaps/crafted/*, pcaps/hostile/* and pcaps/README.crafted.md,
-// byte-identical on every run. The builders live in package craftlib so
-// tests can make bigger captures at run time.
+// byte-identical on every run. The catalogue lives in package craftlib,
+// built on internal/testkit, so that tests can make bigger captures at run
+// time.
 package main
 
 import (

@@ -1,3 +1,10 @@
+// Package craftlib is the catalogue of tlsscan's crafted and hostile
+// captures: the files `go run ./pcaps/craft` writes under pcaps/
+// (crafted.go, hostile.go), the certificates they carry (certs.go: real DER
+// from ed25519 keys derived from fixed seeds) and the captures too big to
+// commit, which tests make at run time (SynFlood, HalfOpen, BigRecords,
+// BigHandshake). The bytes are built with internal/testkit; the output is
+// the same on every run.
 package craftlib
 
 import (
@@ -11,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // Item is one file of the catalogue.
@@ -35,19 +44,23 @@ var (
 )
 
 // ClientEP is the catalogue's client at port.
-func ClientEP(port uint16) Endpoint { return Endpoint{ClientMAC, ClientIP, port} }
-
-// ServerEP is the catalogue's server at port 443.
-func ServerEP() Endpoint { return Endpoint{ServerMAC, ServerIP, 443} }
-
-// newConn opens a conversation ClientEP(port) -> ServerEP with ISNs from rng.
-func newConn(rng *RNG, port uint16) *Conn {
-	return NewConn(ClientEP(port), ServerEP(), rng.Uint32(), rng.Uint32())
+func ClientEP(port uint16) testkit.Endpoint {
+	return testkit.Endpoint{MAC: ClientMAC, IP: ClientIP, Port: port}
 }
 
-// pcapOf writes conns one after the other, a second apart.
-func pcapOf(lt layers.LinkType, conns ...*Conn) ([]byte, error) {
-	c := NewCapture(lt)
+// ServerEP is the catalogue's server at port 443.
+func ServerEP() testkit.Endpoint { return testkit.Endpoint{MAC: ServerMAC, IP: ServerIP, Port: 443} }
+
+// newConn opens a conversation ClientEP(port) -> ServerEP with ISNs from rng.
+func newConn(rng *testkit.RNG, port uint16) *testkit.Conn {
+	return testkit.NewConn(ClientEP(port), ServerEP(), rng.Uint32(), rng.Uint32())
+}
+
+// captureOf frames conns one after the other, a second apart, in a capture
+// with the given snap length.
+func captureOf(lt layers.LinkType, snaplen uint32, conns ...*testkit.Conn) (*testkit.Capture, error) {
+	c := testkit.NewCapture(lt)
+	c.Snaplen = snaplen
 	for i, cn := range conns {
 		if i > 0 {
 			c.Clock.Advance(time.Second)
@@ -56,25 +69,34 @@ func pcapOf(lt layers.LinkType, conns ...*Conn) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return c.Pcap()
+	return c, nil
+}
+
+// pcapOf writes conns one after the other, a second apart.
+func pcapOf(lt layers.LinkType, conns ...*testkit.Conn) ([]byte, error) {
+	c, err := captureOf(lt, 262144, conns...)
+	if err != nil {
+		return nil, err
+	}
+	return c.Pcap(), nil
 }
 
 // CertRequest12 is the TLS 1.2 CertificateRequest the catalogue uses: ECDSA
 // and RSA signing types, four signature schemes, the client CA's name.
 func CertRequest12(p *PKI) []byte {
-	return CertificateRequestMsg([]byte{CertTypeECDSASign, CertTypeRSASign},
-		[]uint16{SigEd25519, SigECDSAP256, SigRSAPSSSHA256, SigRSAPKCS1SHA256}, p.ClientCANames())
+	return testkit.CertificateRequestMsg([]byte{testkit.CertTypeECDSASign, testkit.CertTypeRSASign},
+		[]uint16{testkit.SigEd25519, testkit.SigECDSAP256, testkit.SigRSAPSSSHA256, testkit.SigRSAPKCS1SHA256}, p.ClientCANames())
 }
 
 // CertRequest10 is the SSLv3/TLS 1.0 form: types and CA names only.
 func CertRequest10(p *PKI) []byte {
-	return CertificateRequestMsg([]byte{CertTypeRSASign, CertTypeDSSSign, CertTypeECDSASign}, nil, p.ClientCANames())
+	return testkit.CertificateRequestMsg([]byte{testkit.CertTypeRSASign, testkit.CertTypeDSSSign, testkit.CertTypeECDSASign}, nil, p.ClientCANames())
 }
 
 // MutualTLS12 is a TLS 1.2 handshake with CertificateRequest, a one-cert
 // client Certificate and CertificateVerify.
-func MutualTLS12(rng *RNG, p *PKI, sni string) *Handshake {
-	return &Handshake{
+func MutualTLS12(rng *testkit.RNG, p *PKI, sni string) *testkit.Handshake {
+	return &testkit.Handshake{
 		RNG: rng, SNI: sni, ServerCerts: p.ServerChain(),
 		CertRequest:       CertRequest12(p),
 		ClientCertificate: true, ClientCerts: [][]byte{p.Client.DER}, CertVerify: true,
@@ -82,8 +104,8 @@ func MutualTLS12(rng *RNG, p *PKI, sni string) *Handshake {
 }
 
 // Plain12 is a TLS 1.2 handshake without client authentication.
-func Plain12(rng *RNG, p *PKI, sni string) *Handshake {
-	return &Handshake{RNG: rng, SNI: sni, ServerCerts: p.ServerChain()}
+func Plain12(rng *testkit.RNG, p *PKI, sni string) *testkit.Handshake {
+	return &testkit.Handshake{RNG: rng, SNI: sni, ServerCerts: p.ServerChain()}
 }
 
 // Catalogue lists every generated file, crafted then hostile.

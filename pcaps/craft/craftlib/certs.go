@@ -10,6 +10,8 @@ import (
 	"math/big"
 	"sync"
 	"time"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // Cert is a certificate with its key.
@@ -83,7 +85,7 @@ func NewCert(spec CertSpec) (*Cert, error) {
 	}
 	// ed25519 signatures are deterministic; the reader is never consulted
 	// for them, but give a fixed one anyway.
-	der, err := x509.CreateCertificate(NewRNG("x509/"+spec.KeySeed), tmpl, parent, pub, signer)
+	der, err := x509.CreateCertificate(testkit.NewRNG("x509/"+spec.KeySeed), tmpl, parent, pub, signer)
 	if err != nil {
 		return nil, fmt.Errorf("craftlib: certificate %q: %w", spec.KeySeed, err)
 	}

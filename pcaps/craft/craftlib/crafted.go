@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 func craftedItems() []Item {
@@ -114,107 +116,107 @@ func craftedItems() []Item {
 }
 
 func buildServerCertEmpty(p *PKI) ([]byte, error) {
-	rng := NewRNG("server-cert-empty")
+	rng := testkit.NewRNG("server-cert-empty")
 	c := newConn(rng, 50001)
-	(&Handshake{RNG: rng, SNI: "empty-cert.example.test"}).Run(c, A)
+	(&testkit.Handshake{RNG: rng, SNI: "empty-cert.example.test"}).Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildClientCertMissing(p *PKI) ([]byte, error) {
-	rng := NewRNG("client-cert-missing")
+	rng := testkit.NewRNG("client-cert-missing")
 	c := newConn(rng, 50002)
 	h := Plain12(rng, p, "mtls.example.test")
 	h.CertRequest = CertRequest12(p)
-	h.Run(c, A)
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildClientCertUnsolicited(p *PKI) ([]byte, error) {
-	rng := NewRNG("client-cert-unsolicited")
+	rng := testkit.NewRNG("client-cert-unsolicited")
 	c := newConn(rng, 50003)
 	h := Plain12(rng, p, "server.example.test")
 	h.ClientCertificate, h.ClientCerts, h.CertVerify = true, [][]byte{p.Client.DER}, true
-	h.Run(c, A)
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildCertVerifyMissing(p *PKI) ([]byte, error) {
-	rng := NewRNG("cert-verify-missing")
+	rng := testkit.NewRNG("cert-verify-missing")
 	c := newConn(rng, 50004)
 	h := MutualTLS12(rng, p, "mtls.example.test")
 	h.ClientCerts, h.CertVerify = p.ClientChain(), false
-	h.Run(c, A)
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildTLS10CertReq(p *PKI) ([]byte, error) {
-	rng := NewRNG("tls10-certreq")
+	rng := testkit.NewRNG("tls10-certreq")
 	c := newConn(rng, 50005)
-	h := &Handshake{RNG: rng, Version: VersionTLS10, SNI: "tls10.example.test", ServerCerts: p.ServerChain(),
+	h := &testkit.Handshake{RNG: rng, Version: testkit.VersionTLS10, SNI: "tls10.example.test", ServerCerts: p.ServerChain(),
 		CertRequest: CertRequest10(p), ClientCertificate: true, ClientCerts: p.ClientChain(), CertVerify: true}
-	h.Run(c, A)
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildSSLv3NoCertificate(p *PKI) ([]byte, error) {
-	rng := NewRNG("sslv3-no-certificate")
+	rng := testkit.NewRNG("sslv3-no-certificate")
 	c := newConn(rng, 50006)
-	h := &Handshake{RNG: rng, Version: VersionSSL30, ServerCerts: p.ServerChain(),
-		CertRequest:        CertificateRequestMsg([]byte{CertTypeRSASign, CertTypeDSSSign}, nil, p.ClientCANames()),
+	h := &testkit.Handshake{RNG: rng, Version: testkit.VersionSSL30, ServerCerts: p.ServerChain(),
+		CertRequest:        testkit.CertificateRequestMsg([]byte{testkit.CertTypeRSASign, testkit.CertTypeDSSSign}, nil, p.ClientCANames()),
 		NoCertificateAlert: true}
-	h.Run(c, A)
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildSSLv2Hello(p *PKI) ([]byte, error) {
-	rng := NewRNG("sslv2-hello")
+	rng := testkit.NewRNG("sslv2-hello")
 	c := newConn(rng, 50007)
-	h := &Handshake{RNG: rng, Version: VersionTLS10, SSLv2Hello: true, RSA: true, ServerCerts: p.ServerChain()}
-	h.Run(c, A)
+	h := &testkit.Handshake{RNG: rng, Version: testkit.VersionTLS10, SSLv2Hello: true, RSA: true, ServerCerts: p.ServerChain()}
+	h.Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildSplitEverything(p *PKI) ([]byte, error) {
-	rng := NewRNG("split-everything")
-	seg := NewRNG("split-everything/sizes")
+	rng := testkit.NewRNG("split-everything")
+	seg := testkit.NewRNG("split-everything/sizes")
 	tiny := func(int) int { return seg.Range(1, 7) }
 	c := newConn(rng, 50008)
 	h := MutualTLS12(rng, p, "big.example.test")
 	h.ServerCerts = [][]byte{p.BigServer.DER, p.BigServerCA.DER}
-	v := VersionTLS12
+	v := testkit.VersionTLS12
 
 	c.Open()
-	c.SendFunc(A, h.ClientHello(), tiny)
+	c.SendFunc(testkit.A, h.ClientHello(), tiny)
 	msgs := h.ServerMessages() // SH, Certificate, SKE, CertificateRequest, SHD
 	cert := msgs[1]
-	if len(cert) < 20000 || len(cert) > 2*MaxFragment {
+	if len(cert) < 20000 || len(cert) > 2*testkit.MaxFragment {
 		return nil, fmt.Errorf("big Certificate is %d bytes", len(cert))
 	}
 	half := len(cert) / 2
 	var flight []byte
-	flight = append(flight, Record(ContentHandshake, v, msgs[0])...)
-	flight = append(flight, Record(ContentHandshake, v, cert[:half])...)
-	flight = append(flight, Record(ContentHandshake, v, cert[half:])...)
-	flight = append(flight, HandshakeRecords(v, msgs[2], msgs[3], msgs[4])...) // one record, 3 messages
-	c.SendFunc(B, flight, tiny)
-	cflight := HandshakeRecords(v, h.ClientMessages()...) // one record, 3 messages
+	flight = append(flight, testkit.Record(testkit.ContentHandshake, v, msgs[0])...)
+	flight = append(flight, testkit.Record(testkit.ContentHandshake, v, cert[:half])...)
+	flight = append(flight, testkit.Record(testkit.ContentHandshake, v, cert[half:])...)
+	flight = append(flight, testkit.HandshakeRecords(v, msgs[2], msgs[3], msgs[4])...) // one record, 3 messages
+	c.SendFunc(testkit.B, flight, tiny)
+	cflight := testkit.HandshakeRecords(v, h.ClientMessages()...) // one record, 3 messages
 	cflight = append(cflight, h.ClientFinish()...)
-	c.SendFunc(A, cflight, tiny)
-	c.SendFunc(B, h.ServerFinish(), tiny)
-	c.SendFunc(A, h.AppData(120), tiny)
-	c.SendFunc(B, h.AppData(600), tiny)
-	c.Close(A)
+	c.SendFunc(testkit.A, cflight, tiny)
+	c.SendFunc(testkit.B, h.ServerFinish(), tiny)
+	c.SendFunc(testkit.A, h.AppData(120), tiny)
+	c.SendFunc(testkit.B, h.AppData(600), tiny)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildOutOfOrder(p *PKI, reorder bool) ([]byte, error) {
-	rng := NewRNG("out-of-order")
+	rng := testkit.NewRNG("out-of-order")
 	c := newConn(rng, 50009)
 	c.MSS = 256
 	h := MutualTLS12(rng, p, "reorder.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
-	segs := c.Send(B, h.ServerFlight())
+	c.Send(testkit.A, h.ClientHello())
+	segs := c.Send(testkit.B, h.ServerFlight())
 	if len(segs) < 5 {
 		return nil, fmt.Errorf("server flight has only %d segments", len(segs))
 	}
@@ -229,9 +231,9 @@ func buildOutOfOrder(p *PKI, reorder bool) ([]byte, error) {
 		c.Reorder(segs, perm)
 		c.Retransmit(segs[2], c.Last(segs))
 	}
-	c.Send(A, h.ClientFlight())
-	h.Finish(c, A)
-	c.Close(A)
+	c.Send(testkit.A, h.ClientFlight())
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
@@ -258,16 +260,16 @@ func buildOverlapConflict(p *PKI) ([]byte, error) {
 
 // overlapConflict builds the connection and returns the server leaf as the
 // conflicting copy would make it.
-func overlapConflict(p *PKI) (*Conn, []byte, error) {
-	rng := NewRNG("overlap-conflict")
+func overlapConflict(p *PKI) (*testkit.Conn, []byte, error) {
+	rng := testkit.NewRNG("overlap-conflict")
 	c := newConn(rng, 50010)
 	c.MSS = 256
 	h := MutualTLS12(rng, p, "overlap.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
+	c.Send(testkit.A, h.ClientHello())
 	flight := h.ServerFlight()
-	base := c.NextSeq(B)
-	segs := c.Send(B, flight)
+	base := c.NextSeq(testkit.B)
+	segs := c.Send(testkit.B, flight)
 	// 200 bytes centred on a segment boundary, inside the server leaf's DER.
 	leaf := p.Server.DER
 	off := bytes.Index(flight, leaf)
@@ -278,27 +280,27 @@ func overlapConflict(p *PKI) (*Conn, []byte, error) {
 		return nil, nil, fmt.Errorf("overlap [%d,%d) not inside leaf at %d+%d", start, start+n, off, len(leaf))
 	}
 	bad := xorBytes(flight[start:start+n], 0xff)
-	c.InsertAfter(segs[(start+n)/c.MSS], c.Segment(B, base+uint32(start), ACK|PSH, bad))
-	c.Send(A, h.ClientFlight())
-	h.Finish(c, A)
-	c.Close(A)
+	c.InsertAfter(segs[(start+n)/c.MSS], c.Segment(testkit.B, base+uint32(start), testkit.ACK|testkit.PSH, bad))
+	c.Send(testkit.A, h.ClientFlight())
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	mutated := bytes.Clone(leaf)
 	copy(mutated[start-off:], bad)
 	return c, mutated, nil
 }
 
 func buildMidstream(p *PKI) ([]byte, error) {
-	rng := NewRNG("midstream")
+	rng := testkit.NewRNG("midstream")
 	c := newConn(rng, 50011)
 	h := MutualTLS12(rng, p, "midstream.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
+	c.Send(testkit.A, h.ClientHello())
 	msgs := h.ServerMessages()
-	v := VersionTLS12
+	v := testkit.VersionTLS12
 	var sizes []int
 	var flight []byte
 	for _, m := range msgs {
-		r := Record(ContentHandshake, v, m)
+		r := testkit.Record(testkit.ContentHandshake, v, m)
 		flight = append(flight, r...)
 		sizes = append(sizes, len(r))
 	}
@@ -307,55 +309,55 @@ func buildMidstream(p *PKI) ([]byte, error) {
 	k := sizes[1] / 2
 	sizes = append([]int{sizes[0] + k, sizes[1] - k}, sizes[2:]...)
 	c.AutoAck = false
-	segs := c.SendSizes(B, flight, sizes...)
+	segs := c.SendSizes(testkit.B, flight, sizes...)
 	c.AutoAck = true
-	c.Ack(A)
+	c.Ack(testkit.A)
 	c.Remove(slices.Clone(c.Segs[:c.Index(segs[1])])...)
-	c.Send(A, HandshakeRecords(v, h.ClientMessages()...))
-	c.Send(A, h.ClientFinish())
-	h.Finish(c, A)
-	c.Close(A)
+	c.Send(testkit.A, testkit.HandshakeRecords(v, h.ClientMessages()...))
+	c.Send(testkit.A, h.ClientFinish())
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildGap(p *PKI) ([]byte, error) {
-	rng := NewRNG("gap")
+	rng := testkit.NewRNG("gap")
 	c := newConn(rng, 50012)
 	h := MutualTLS12(rng, p, "gap.example.test")
 	h.ClientCerts = p.ClientChain()
 	c.Open()
-	c.Send(A, h.ClientHello())
-	c.Send(B, h.ServerFlight())
+	c.Send(testkit.A, h.ClientHello())
+	c.Send(testkit.B, h.ServerFlight())
 	c.MSS = 256
-	segs := c.Send(A, h.ClientFlight())
+	segs := c.Send(testkit.A, h.ClientFlight())
 	c.MSS = 1460
 	c.Remove(segs[1])
-	h.Finish(c, A)
-	c.Close(A)
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildTruncated(p *PKI) ([]byte, error) {
-	rng := NewRNG("truncated-handshake")
+	rng := testkit.NewRNG("truncated-handshake")
 	c := newConn(rng, 50013)
 	h := Plain12(rng, p, "truncated.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
+	c.Send(testkit.A, h.ClientHello())
 	msgs := h.ServerMessages()
 	c.AutoAck = false
-	c.Send(B, RecordPerMessage(VersionTLS12, msgs[0], msgs[1]))
+	c.Send(testkit.B, testkit.RecordPerMessage(testkit.VersionTLS12, msgs[0], msgs[1]))
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildMalformed(p *PKI) ([]byte, error) {
-	rng := NewRNG("malformed-record")
+	rng := testkit.NewRNG("malformed-record")
 	c := newConn(rng, 50100)
 	h := Plain12(rng, p, "malformed.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
-	sh := &ServerHello{Version: VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
-		CipherSuite: SuiteECDHEECDSAAES128GCM,
-		Extensions:  []Extension{ExtRenegotiationInfo(), ExtExtendedMasterSecret(), ExtECPointFormats()}}
+	c.Send(testkit.A, h.ClientHello())
+	sh := &testkit.ServerHello{Version: testkit.VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
+		CipherSuite: testkit.SuiteECDHEECDSAAES128GCM,
+		Extensions:  []testkit.Extension{testkit.ExtRenegotiationInfo(), testkit.ExtExtendedMasterSecret(), testkit.ExtECPointFormats()}}
 	body := sh.Body()
 	extLenAt := 2 + 32 + 1 + len(sh.SessionID) + 2 + 1
 	if got := int(binary.BigEndian.Uint16(body[extLenAt:])); got != len(body)-extLenAt-2 {
@@ -363,65 +365,64 @@ func buildMalformed(p *PKI) ([]byte, error) {
 	}
 	binary.BigEndian.PutUint16(body[extLenAt:], 1024) // overruns message and record
 	msgs := h.ServerMessages()
-	msgs[0] = HandshakeMsg(TypeServerHello, body)
-	c.Send(B, RecordPerMessage(VersionTLS12, msgs...))
-	c.Send(A, Alert(VersionTLS12, AlertFatal, AlertDecodeError))
-	c.Close(A)
+	msgs[0] = testkit.HandshakeMsg(testkit.TypeServerHello, body)
+	c.Send(testkit.B, testkit.RecordPerMessage(testkit.VersionTLS12, msgs...))
+	c.Send(testkit.A, testkit.Alert(testkit.VersionTLS12, testkit.AlertFatal, testkit.AlertDecodeError))
+	c.Close(testkit.A)
 
 	c2 := newConn(rng, 50101)
-	Plain12(rng, p, "valid.example.test").Run(c2, A)
+	Plain12(rng, p, "valid.example.test").Run(c2, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c, c2)
 }
 
 func buildFlipped(p *PKI) ([]byte, error) {
-	rng := NewRNG("flipped")
-	a := Endpoint{net.HardwareAddr{2, 0, 0, 0, 0, 0x1e}, netip.MustParseAddr("192.0.2.30"), 49200}
-	b := Endpoint{net.HardwareAddr{2, 0, 0, 0, 0, 0x28}, netip.MustParseAddr("198.51.100.40"), 5061}
-	c := NewConn(a, b, rng.Uint32(), rng.Uint32())
+	rng := testkit.NewRNG("flipped")
+	a := testkit.Endpoint{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x1e}, IP: netip.MustParseAddr("192.0.2.30"), Port: 49200}
+	b := testkit.Endpoint{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0x28}, IP: netip.MustParseAddr("198.51.100.40"), Port: 5061}
+	c := testkit.NewConn(a, b, rng.Uint32(), rng.Uint32())
 	h := Plain12(rng, p, "flipped.example.test")
-	c.Open()         // A opens the TCP connection...
-	h.Exchange(c, B) // ...but B speaks TLS first.
-	c.Close(A)
+	c.Open()                 // A opens the TCP connection...
+	h.Exchange(c, testkit.B) // ...but B speaks TLS first.
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildVLAN(p *PKI) ([]byte, error) {
-	rng := NewRNG("vlan-qinq")
+	rng := testkit.NewRNG("vlan-qinq")
 	c1 := newConn(rng, 50200)
 	c1.VLANs = []uint16{100}
-	Plain12(rng, p, "vlan.example.test").Run(c1, A)
+	Plain12(rng, p, "vlan.example.test").Run(c1, testkit.A)
 	c2 := newConn(rng, 50201)
 	c2.VLANs = []uint16{200, 300}
-	Plain12(rng, p, "qinq.example.test").Run(c2, A)
+	Plain12(rng, p, "qinq.example.test").Run(c2, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c1, c2)
 }
 
 func buildLink(p *PKI, lt layers.LinkType, v6 bool, label string) ([]byte, error) {
-	rng := NewRNG(label)
+	rng := testkit.NewRNG(label)
 	cl, sv := ClientEP(50300), ServerEP()
 	if v6 {
 		cl.IP, sv.IP = ClientIP6, ServerIP6
 	}
-	c := NewConn(cl, sv, rng.Uint32(), rng.Uint32())
-	Plain12(rng, p, label+".example.test").Run(c, A)
+	c := testkit.NewConn(cl, sv, rng.Uint32(), rng.Uint32())
+	Plain12(rng, p, label+".example.test").Run(c, testkit.A)
 	return pcapOf(lt, c)
 }
 
 func buildNull(p *PKI) ([]byte, error) {
-	rng := NewRNG("null-loopback")
+	rng := testkit.NewRNG("null-loopback")
 	lo := netip.MustParseAddr("127.0.0.1")
-	c := NewConn(Endpoint{IP: lo, Port: 50400}, Endpoint{IP: lo, Port: 8443}, rng.Uint32(), rng.Uint32())
-	Plain12(rng, p, "localhost").Run(c, A)
+	c := testkit.NewConn(testkit.Endpoint{IP: lo, Port: 50400}, testkit.Endpoint{IP: lo, Port: 8443}, rng.Uint32(), rng.Uint32())
+	Plain12(rng, p, "localhost").Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeNull, c)
 }
 
 func buildBigEndian(p *PKI) ([]byte, error) {
-	rng := NewRNG("big-endian")
+	rng := testkit.NewRNG("big-endian")
 	c := newConn(rng, 50500)
-	Plain12(rng, p, "big-endian.example.test").Run(c, A)
-	cp := NewCapture(layers.LinkTypeEthernet)
-	cp.Snaplen = 65535
-	if err := cp.AddConn(c); err != nil {
+	Plain12(rng, p, "big-endian.example.test").Run(c, testkit.A)
+	cp, err := captureOf(layers.LinkTypeEthernet, 65535, c)
+	if err != nil {
 		return nil, err
 	}
 	return cp.PcapBigEndian(), nil
@@ -429,85 +430,85 @@ func buildBigEndian(p *PKI) ([]byte, error) {
 
 // tls13Exchange runs a TLS 1.3-shaped conversation: the hellos in clear,
 // then CCS and encrypted records of the given sizes.
-func tls13Exchange(c *Conn, rng *RNG, ch *ClientHello, sh *ServerHello, serverEnc int) {
-	v := VersionTLS12
+func tls13Exchange(c *testkit.Conn, rng *testkit.RNG, ch *testkit.ClientHello, sh *testkit.ServerHello, serverEnc int) {
+	v := testkit.VersionTLS12
 	c.Open()
-	c.Send(A, HandshakeRecords(VersionTLS10, ch.Marshal()))
+	c.Send(testkit.A, testkit.HandshakeRecords(testkit.VersionTLS10, ch.Marshal()))
 	var sf []byte
-	sf = append(sf, HandshakeRecords(v, sh.Marshal())...)
-	sf = append(sf, ChangeCipherSpec(v)...)
-	sf = append(sf, Fragment(ContentApplicationData, v, rng.Bytes(serverEnc), MaxFragment)...) // EE..Finished
-	c.Send(B, sf)
-	cf := ChangeCipherSpec(v)
-	cf = append(cf, EncryptedRecord(ContentApplicationData, v, 53, rng)...) // Finished
-	cf = append(cf, EncryptedRecord(ContentApplicationData, v, 137, rng)...)
-	c.Send(A, cf)
-	sr := EncryptedRecord(ContentApplicationData, v, 201, rng) // NewSessionTicket
-	sr = append(sr, EncryptedRecord(ContentApplicationData, v, 617, rng)...)
-	c.Send(B, sr)
-	c.Close(A)
+	sf = append(sf, testkit.HandshakeRecords(v, sh.Marshal())...)
+	sf = append(sf, testkit.ChangeCipherSpec(v)...)
+	sf = append(sf, testkit.Fragment(testkit.ContentApplicationData, v, rng.Bytes(serverEnc), testkit.MaxFragment)...) // EE..Finished
+	c.Send(testkit.B, sf)
+	cf := testkit.ChangeCipherSpec(v)
+	cf = append(cf, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 53, rng)...) // Finished
+	cf = append(cf, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 137, rng)...)
+	c.Send(testkit.A, cf)
+	sr := testkit.EncryptedRecord(testkit.ContentApplicationData, v, 201, rng) // NewSessionTicket
+	sr = append(sr, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 617, rng)...)
+	c.Send(testkit.B, sr)
+	c.Close(testkit.A)
 }
 
-func tls13ClientHello(rng *RNG, sni string, versions []uint16, psk bool) *ClientHello {
-	ch := &ClientHello{Version: VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
-		CipherSuites: []uint16{SuiteTLS13AES128GCM, SuiteTLS13AES256GCM, SuiteTLS13ChaCha, SuiteECDHEECDSAAES128GCM},
-		Extensions: []Extension{
-			ExtServerName(sni), ExtSupportedGroups(GroupX25519, GroupSecp256r1),
-			ExtSignatureAlgorithms(SigEd25519, SigECDSAP256, SigRSAPSSSHA256),
-			ExtSupportedVersionsClient(versions...), ExtPSKModes(1),
-			ExtKeyShareClient(GroupX25519, rng.Bytes(32)),
+func tls13ClientHello(rng *testkit.RNG, sni string, versions []uint16, psk bool) *testkit.ClientHello {
+	ch := &testkit.ClientHello{Version: testkit.VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
+		CipherSuites: []uint16{testkit.SuiteTLS13AES128GCM, testkit.SuiteTLS13AES256GCM, testkit.SuiteTLS13ChaCha, testkit.SuiteECDHEECDSAAES128GCM},
+		Extensions: []testkit.Extension{
+			testkit.ExtServerName(sni), testkit.ExtSupportedGroups(testkit.GroupX25519, testkit.GroupSecp256r1),
+			testkit.ExtSignatureAlgorithms(testkit.SigEd25519, testkit.SigECDSAP256, testkit.SigRSAPSSSHA256),
+			testkit.ExtSupportedVersionsClient(versions...), testkit.ExtPSKModes(1),
+			testkit.ExtKeyShareClient(testkit.GroupX25519, rng.Bytes(32)),
 		}}
 	if psk {
-		ch.Extensions = append(ch.Extensions, ExtPreSharedKeyClient(rng.Bytes(96), rng.Uint32(), rng.Bytes(32)))
+		ch.Extensions = append(ch.Extensions, testkit.ExtPreSharedKeyClient(rng.Bytes(96), rng.Uint32(), rng.Bytes(32)))
 	}
 	return ch
 }
 
 func buildTLS13PSK(p *PKI) ([]byte, error) {
-	rng := NewRNG("tls13-psk-crafted")
+	rng := testkit.NewRNG("tls13-psk-crafted")
 	c := newConn(rng, 50600)
-	ch := tls13ClientHello(rng, "tls13.example.test", []uint16{VersionTLS13, VersionTLS12}, true)
-	sh := &ServerHello{Version: VersionTLS12, Random: rng.Bytes(32), SessionID: ch.SessionID,
-		CipherSuite: SuiteTLS13AES128GCM,
-		Extensions: []Extension{ExtSupportedVersionsServer(VersionTLS13),
-			ExtKeyShareServer(GroupX25519, rng.Bytes(32)), ExtPreSharedKeyServer(0)}}
+	ch := tls13ClientHello(rng, "tls13.example.test", []uint16{testkit.VersionTLS13, testkit.VersionTLS12}, true)
+	sh := &testkit.ServerHello{Version: testkit.VersionTLS12, Random: rng.Bytes(32), SessionID: ch.SessionID,
+		CipherSuite: testkit.SuiteTLS13AES128GCM,
+		Extensions: []testkit.Extension{testkit.ExtSupportedVersionsServer(testkit.VersionTLS13),
+			testkit.ExtKeyShareServer(testkit.GroupX25519, rng.Bytes(32)), testkit.ExtPreSharedKeyServer(0)}}
 	tls13Exchange(c, rng, ch, sh, 91)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildTLS13DraftEcho(p *PKI) ([]byte, error) {
-	rng := NewRNG("tls13-draft-echo")
+	rng := testkit.NewRNG("tls13-draft-echo")
 	c := newConn(rng, 50601)
-	ch := tls13ClientHello(rng, "draft28.example.test", []uint16{VersionTLS13Draft28, VersionTLS12}, false)
-	sh := &ServerHello{Version: VersionTLS12, Random: rng.Bytes(32), SessionID: ch.SessionID,
-		CipherSuite: SuiteTLS13AES128GCM,
-		Extensions: []Extension{ExtSupportedVersionsServer(VersionTLS13Draft28),
-			ExtKeyShareServer(GroupX25519, rng.Bytes(32))}}
+	ch := tls13ClientHello(rng, "draft28.example.test", []uint16{testkit.VersionTLS13Draft28, testkit.VersionTLS12}, false)
+	sh := &testkit.ServerHello{Version: testkit.VersionTLS12, Random: rng.Bytes(32), SessionID: ch.SessionID,
+		CipherSuite: testkit.SuiteTLS13AES128GCM,
+		Extensions: []testkit.Extension{testkit.ExtSupportedVersionsServer(testkit.VersionTLS13Draft28),
+			testkit.ExtKeyShareServer(testkit.GroupX25519, rng.Bytes(32))}}
 	tls13Exchange(c, rng, ch, sh, 1200)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildTLS12TicketEcho(p *PKI) ([]byte, error) {
-	rng := NewRNG("tls12-ticket-echo")
+	rng := testkit.NewRNG("tls12-ticket-echo")
 	c := newConn(rng, 50602)
-	v := VersionTLS12
+	v := testkit.VersionTLS12
 	sid := rng.Bytes(32)
-	ch := &ClientHello{Version: v, Random: rng.Bytes(32), SessionID: sid,
-		CipherSuites: []uint16{SuiteECDHEECDSAAES128GCM, SuiteECDHEECDSAAES256},
-		Extensions: []Extension{ExtServerName("ticket.example.test"), ExtECPointFormats(),
-			ExtSupportedGroups(GroupX25519), ExtSessionTicket(rng.Bytes(192)),
-			ExtSignatureAlgorithms(SigEd25519, SigECDSAP256), ExtExtendedMasterSecret(), ExtRenegotiationInfo()}}
-	sh := &ServerHello{Version: v, Random: rng.Bytes(32), SessionID: sid, CipherSuite: SuiteECDHEECDSAAES128GCM,
-		Extensions: []Extension{ExtRenegotiationInfo(), ExtExtendedMasterSecret(), ExtECPointFormats()}}
+	ch := &testkit.ClientHello{Version: v, Random: rng.Bytes(32), SessionID: sid,
+		CipherSuites: []uint16{testkit.SuiteECDHEECDSAAES128GCM, testkit.SuiteECDHEECDSAAES256},
+		Extensions: []testkit.Extension{testkit.ExtServerName("ticket.example.test"), testkit.ExtECPointFormats(),
+			testkit.ExtSupportedGroups(testkit.GroupX25519), testkit.ExtSessionTicket(rng.Bytes(192)),
+			testkit.ExtSignatureAlgorithms(testkit.SigEd25519, testkit.SigECDSAP256), testkit.ExtExtendedMasterSecret(), testkit.ExtRenegotiationInfo()}}
+	sh := &testkit.ServerHello{Version: v, Random: rng.Bytes(32), SessionID: sid, CipherSuite: testkit.SuiteECDHEECDSAAES128GCM,
+		Extensions: []testkit.Extension{testkit.ExtRenegotiationInfo(), testkit.ExtExtendedMasterSecret(), testkit.ExtECPointFormats()}}
 	c.Open()
-	c.Send(A, HandshakeRecords(VersionTLS10, ch.Marshal()))
-	sf := HandshakeRecords(v, sh.Marshal())
-	sf = append(sf, ChangeCipherSpec(v)...)
-	sf = append(sf, EncryptedRecord(ContentHandshake, v, FinishedLen(v), rng)...)
-	c.Send(B, sf)
-	c.Send(A, append(ChangeCipherSpec(v), EncryptedRecord(ContentHandshake, v, FinishedLen(v), rng)...))
-	c.Send(A, EncryptedRecord(ContentApplicationData, v, 144, rng))
-	c.Send(B, EncryptedRecord(ContentApplicationData, v, 624, rng))
-	c.Close(A)
+	c.Send(testkit.A, testkit.HandshakeRecords(testkit.VersionTLS10, ch.Marshal()))
+	sf := testkit.HandshakeRecords(v, sh.Marshal())
+	sf = append(sf, testkit.ChangeCipherSpec(v)...)
+	sf = append(sf, testkit.EncryptedRecord(testkit.ContentHandshake, v, testkit.FinishedLen(v), rng)...)
+	c.Send(testkit.B, sf)
+	c.Send(testkit.A, append(testkit.ChangeCipherSpec(v), testkit.EncryptedRecord(testkit.ContentHandshake, v, testkit.FinishedLen(v), rng)...))
+	c.Send(testkit.A, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 144, rng))
+	c.Send(testkit.B, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 624, rng))
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }

@@ -2,13 +2,14 @@ package craftlib
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // Sizes of the committed hostile captures; tests pass bigger ones to the
@@ -91,24 +92,24 @@ func toBytes(f func(io.Writer) error) ([]byte, error) {
 
 // floodSource is the i-th source of a flood: distinct ports 1024..65535 on
 // 198.18.0.1, then the next address of 198.18.0.0/15.
-func floodSource(i int) Endpoint {
+func floodSource(i int) testkit.Endpoint {
 	const ports = 65536 - 1024
 	a := 198<<24 | 18<<16 | uint32(1+i/ports)
-	return Endpoint{MAC: ClientMAC, IP: netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), Port: uint16(1024 + i%ports)}
+	return testkit.Endpoint{MAC: ClientMAC, IP: netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), Port: uint16(1024 + i%ports)}
 }
 
 // SynFlood writes a pcap of n SYNs from distinct source (address, port)
 // pairs to 198.51.100.20:443, 10 µs apart, nothing else.
 func SynFlood(w io.Writer, n int) error {
-	clock := NewClock()
+	clock := testkit.NewClock()
 	clock.Step = 10 * time.Microsecond
-	pw, err := NewPcapWriter(w, layers.LinkTypeEthernet, 262144, clock)
+	pw, err := testkit.NewPcapWriter(w, layers.LinkTypeEthernet, 262144, clock)
 	if err != nil {
 		return err
 	}
 	for i := range n {
 		src := floodSource(i)
-		seg := &Segment{Src: src, Dst: ServerEP(), Seq: uint32(i) * 2654435761, Flags: SYN,
+		seg := &testkit.Segment{Src: src, Dst: ServerEP(), Seq: uint32(i) * 2654435761, Flags: testkit.SYN,
 			Window: 64240, MSS: 1460, IPID: uint16(i)}
 		if err := pw.WriteSegment(seg); err != nil {
 			return err
@@ -119,33 +120,33 @@ func SynFlood(w io.Writer, n int) error {
 
 // HalfOpenClientHello is a ClientHello whose record is exactly 300 bytes of
 // payload (305 on the wire), padded with the padding extension.
-func HalfOpenClientHello(rng *RNG) []byte {
-	ch := &ClientHello{Version: VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
-		CipherSuites: []uint16{SuiteECDHEECDSAAES128GCM, SuiteECDHEECDSAAES256, SuiteRSAAES128SHA},
-		Extensions: []Extension{ExtServerName("half-open.example.test"), ExtSupportedGroups(GroupX25519),
-			ExtECPointFormats(), ExtSignatureAlgorithms(SigEd25519, SigECDSAP256)}}
+func HalfOpenClientHello(rng *testkit.RNG) []byte {
+	ch := &testkit.ClientHello{Version: testkit.VersionTLS12, Random: rng.Bytes(32), SessionID: rng.Bytes(32),
+		CipherSuites: []uint16{testkit.SuiteECDHEECDSAAES128GCM, testkit.SuiteECDHEECDSAAES256, testkit.SuiteRSAAES128SHA},
+		Extensions: []testkit.Extension{testkit.ExtServerName("half-open.example.test"), testkit.ExtSupportedGroups(testkit.GroupX25519),
+			testkit.ExtECPointFormats(), testkit.ExtSignatureAlgorithms(testkit.SigEd25519, testkit.SigECDSAP256)}}
 	l := len(ch.Marshal())
-	ch.Extensions = append(ch.Extensions, ExtPadding(300-l-4))
-	return HandshakeRecords(VersionTLS10, ch.Marshal())
+	ch.Extensions = append(ch.Extensions, testkit.ExtPadding(300-l-4))
+	return testkit.HandshakeRecords(testkit.VersionTLS10, ch.Marshal())
 }
 
 // HalfOpen writes n connections, each a three-way handshake followed by the
 // first 105 bytes (record header + 100) of a 300-byte ClientHello record and
 // the server's ACK; none is closed.
 func HalfOpen(w io.Writer, n int) error {
-	pw, err := NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
+	pw, err := testkit.NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
 	if err != nil {
 		return err
 	}
-	rng := NewRNG("half-open")
+	rng := testkit.NewRNG("half-open")
 	for i := range n {
-		c := NewConn(floodSource(i), ServerEP(), rng.Uint32(), rng.Uint32())
+		c := testkit.NewConn(floodSource(i), ServerEP(), rng.Uint32(), rng.Uint32())
 		c.Open()
 		ch := HalfOpenClientHello(rng)
 		if len(ch) != 305 {
 			return fmt.Errorf("half-open ClientHello record is %d bytes", len(ch))
 		}
-		c.Send(A, ch[:105])
+		c.Send(testkit.A, ch[:105])
 		if err := pw.WriteConn(c); err != nil {
 			return err
 		}
@@ -155,13 +156,13 @@ func HalfOpen(w io.Writer, n int) error {
 
 // bigConn starts a TLS 1.2 connection and has the server send its
 // ServerHello, returning the connection and the handshake.
-func bigConn(label string, port uint16) (*Conn, *Handshake) {
-	rng := NewRNG(label)
+func bigConn(label string, port uint16) (*testkit.Conn, *testkit.Handshake) {
+	rng := testkit.NewRNG(label)
 	c := newConn(rng, port)
-	h := &Handshake{RNG: rng, SNI: label + ".example.test"}
+	h := &testkit.Handshake{RNG: rng, SNI: label + ".example.test"}
 	c.Open()
-	c.Send(A, h.ClientHello())
-	c.Send(B, HandshakeRecords(VersionTLS12, h.ServerHello()))
+	c.Send(testkit.A, h.ClientHello())
+	c.Send(testkit.B, testkit.HandshakeRecords(testkit.VersionTLS12, h.ServerHello()))
 	return c, h
 }
 
@@ -170,7 +171,7 @@ func bigConn(label string, port uint16) (*Conn, *Handshake) {
 // bytes); the first begins with a Certificate header claiming 0xffffff.
 // Segments are flushed per record, so memory stays small for any count.
 func BigRecords(w io.Writer, count int) error {
-	pw, err := NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
+	pw, err := testkit.NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
 	if err != nil {
 		return err
 	}
@@ -178,17 +179,17 @@ func BigRecords(w io.Writer, count int) error {
 	for i := range count {
 		frag := h.RNG.Bytes(0xffff)
 		if i == 0 {
-			copy(frag, HandshakeMsgWithLength(TypeCertificate, 0xffffff, []byte{0xff, 0xff, 0xfc}))
+			copy(frag, testkit.HandshakeMsgWithLength(testkit.TypeCertificate, 0xffffff, []byte{0xff, 0xff, 0xfc}))
 		}
 		// The receiver ACKs every half record: the window is 64240.
-		rec := Record(ContentHandshake, VersionTLS12, frag)
-		c.Send(B, rec[:len(rec)/2])
-		c.Send(B, rec[len(rec)/2:])
+		rec := testkit.Record(testkit.ContentHandshake, testkit.VersionTLS12, frag)
+		c.Send(testkit.B, rec[:len(rec)/2])
+		c.Send(testkit.B, rec[len(rec)/2:])
 		if err := flush(pw, c); err != nil {
 			return err
 		}
 	}
-	c.Close(A)
+	c.Close(testkit.A)
 	return flush(pw, c)
 }
 
@@ -197,39 +198,39 @@ func BigRecords(w io.Writer, count int) error {
 // message (header included) actually go out, in 16 KB records, then the
 // client closes.
 func BigHandshake(w io.Writer, claimed, sent int) error {
-	pw, err := NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
+	pw, err := testkit.NewPcapWriter(w, layers.LinkTypeEthernet, 262144, nil)
 	if err != nil {
 		return err
 	}
 	c, h := bigConn("hs-16mb", 50801)
 	body := claimed - 3 // certificate_list length, consistent with the claim
-	hdr := HandshakeMsgWithLength(TypeCertificate, claimed, []byte{byte(body >> 16), byte(body >> 8), byte(body)})
+	hdr := testkit.HandshakeMsgWithLength(testkit.TypeCertificate, claimed, []byte{byte(body >> 16), byte(body >> 8), byte(body)})
 	for off, i := 0, 0; off < sent; i++ {
-		n := min(MaxFragment, sent-off)
+		n := min(testkit.MaxFragment, sent-off)
 		frag := h.RNG.Bytes(n)
 		if off == 0 {
 			copy(frag, hdr)
 		}
 		off += n
 		c.AutoAck = i%3 == 2 || off == sent
-		c.Send(B, Record(ContentHandshake, VersionTLS12, frag))
+		c.Send(testkit.B, testkit.Record(testkit.ContentHandshake, testkit.VersionTLS12, frag))
 		if err := flush(pw, c); err != nil {
 			return err
 		}
 	}
-	c.Close(A)
+	c.Close(testkit.A)
 	return flush(pw, c)
 }
 
 // flush writes c's segments so far and forgets them.
-func flush(pw *PcapWriter, c *Conn) error {
+func flush(pw *testkit.PcapWriter, c *testkit.Conn) error {
 	err := pw.WriteConn(c)
 	c.Segs = c.Segs[:0]
 	return err
 }
 
 func buildSeqWrap(p *PKI) ([]byte, error) {
-	rng := NewRNG("seq-wrap")
+	rng := testkit.NewRNG("seq-wrap")
 	h := MutualTLS12(rng, p, "seq-wrap.example.test")
 	ch := h.ClientHello()
 	flight := h.ServerFlight()
@@ -239,97 +240,86 @@ func buildSeqWrap(p *PKI) ([]byte, error) {
 	}
 	// The server's first data byte has sequence ISN+1; byte wrapAt must be 0.
 	isnB := ^uint32(0) - uint32(wrapAt)
-	c := NewConn(ClientEP(50900), ServerEP(), rng.Uint32(), isnB)
+	c := testkit.NewConn(ClientEP(50900), ServerEP(), rng.Uint32(), isnB)
 	c.MSS = 536
 	c.Open()
-	c.Send(A, ch)
-	c.Send(B, flight)
-	if c.NextSeq(B) > isnB {
+	c.Send(testkit.A, ch)
+	c.Send(testkit.B, flight)
+	if c.NextSeq(testkit.B) > isnB {
 		return nil, fmt.Errorf("server sequence did not wrap")
 	}
 	c.MSS = 1460
-	c.Send(A, h.ClientFlight())
-	h.Finish(c, A)
-	c.Close(A)
+	c.Send(testkit.A, h.ClientFlight())
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildPortReuse(p *PKI) ([]byte, error) {
-	rng := NewRNG("port-reuse")
+	rng := testkit.NewRNG("port-reuse")
 	c1 := newConn(rng, 50700)
 	h1 := Plain12(rng, p, "first.example.test")
 	h1.Ticket = true
-	h1.Run(c1, A)
+	h1.Run(c1, testkit.A)
 	c2 := newConn(rng, 50700)
-	Plain12(rng, p, "second.example.test").Run(c2, A)
+	Plain12(rng, p, "second.example.test").Run(c2, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c1, c2)
 }
 
 func buildTimeBackwards(p *PKI) ([]byte, error) {
-	rng := NewRNG("time-backwards")
+	rng := testkit.NewRNG("time-backwards")
 	c := newConn(rng, 51000)
 	h := Plain12(rng, p, "time.example.test")
 	c.Open()
-	c.Send(A, h.ClientHello())
-	for i, s := range c.Send(B, h.ServerFlight()) {
-		s.Time = Epoch.Add(-time.Hour + time.Duration(i)*time.Millisecond)
+	c.Send(testkit.A, h.ClientHello())
+	for i, s := range c.Send(testkit.B, h.ServerFlight()) {
+		s.Time = testkit.Epoch.Add(-time.Hour + time.Duration(i)*time.Millisecond)
 	}
-	for i, s := range c.Send(A, h.ClientFlight()) {
-		s.Time = Epoch.Add(24*time.Hour + time.Duration(i)*time.Millisecond)
+	for i, s := range c.Send(testkit.A, h.ClientFlight()) {
+		s.Time = testkit.Epoch.Add(24*time.Hour + time.Duration(i)*time.Millisecond)
 	}
-	h.Finish(c, A)
-	c.Close(A)
+	h.Finish(c, testkit.A)
+	c.Close(testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }
 
 func buildSnaplenCut(p *PKI) ([]byte, error) {
-	rng := NewRNG("snaplen-cut")
+	rng := testkit.NewRNG("snaplen-cut")
 	c := newConn(rng, 51100)
-	MutualTLS12(rng, p, "snaplen.example.test").Run(c, A)
-	cp := NewCapture(layers.LinkTypeEthernet)
-	cp.Snaplen = 96
-	if err := cp.AddConn(c); err != nil {
-		return nil, err
-	}
-	return cp.Pcap()
-}
-
-func buildCaplenTooBig(p *PKI) ([]byte, error) {
-	rng := NewRNG("caplen-too-big")
-	c := newConn(rng, 51200)
-	Plain12(rng, p, "caplen.example.test").Run(c, A)
-	cp := NewCapture(layers.LinkTypeEthernet)
-	cp.Snaplen = 65535
-	if err := cp.AddConn(c); err != nil {
-		return nil, err
-	}
-	full, err := cp.Pcap()
+	MutualTLS12(rng, p, "snaplen.example.test").Run(c, testkit.A)
+	cp, err := captureOf(layers.LinkTypeEthernet, 96, c)
 	if err != nil {
 		return nil, err
 	}
+	return cp.Pcap(), nil
+}
+
+func buildCaplenTooBig(p *PKI) ([]byte, error) {
+	rng := testkit.NewRNG("caplen-too-big")
+	c := newConn(rng, 51200)
+	Plain12(rng, p, "caplen.example.test").Run(c, testkit.A)
+	cp, err := captureOf(layers.LinkTypeEthernet, 65535, c)
+	if err != nil {
+		return nil, err
+	}
+	full := cp.Pcap()
 	// Header and packet 1, a lying record header, then packets 2.. as they
 	// were (their own record headers included).
 	first := 24 + 16 + len(cp.Packets[0].Data)
 	out := bytes.Clone(full[:first])
-	var rh [16]byte
-	ts := cp.Packets[1].Time
-	binary.LittleEndian.PutUint32(rh[0:], uint32(ts.Unix()))
-	binary.LittleEndian.PutUint32(rh[4:], uint32(ts.Nanosecond()/1000))
-	binary.LittleEndian.PutUint32(rh[8:], 262145)
-	binary.LittleEndian.PutUint32(rh[12:], 262145)
-	out = append(out, rh[:]...)
+	out = testkit.PcapHeader{}.AppendRecordHeader(out, cp.Packets[1].Time, 262145, 262145)
 	return append(out, full[first:first+2048]...), nil
 }
 
 func buildPcapngBadBlocks(p *PKI) ([]byte, error) {
-	rng := NewRNG("pcapng-bad-blocks")
+	rng := testkit.NewRNG("pcapng-bad-blocks")
 	c := newConn(rng, 51300)
-	Plain12(rng, p, "pcapng.example.test").Run(c, A)
-	cp := NewCapture(layers.LinkTypeEthernet)
-	if err := cp.AddConn(c); err != nil {
+	Plain12(rng, p, "pcapng.example.test").Run(c, testkit.A)
+	cp, err := captureOf(layers.LinkTypeEthernet, 262144, c)
+	if err != nil {
 		return nil, err
 	}
-	var w NGWriter
+	var w testkit.NGWriter
 	w.SectionHeader()
 	w.InterfaceDescription(layers.LinkTypeEthernet, 262144)
 	for i, pkt := range cp.Packets {
@@ -338,23 +328,23 @@ func buildPcapngBadBlocks(p *PKI) ([]byte, error) {
 		case 3: // unknown block type, well framed
 			w.Block(0x00000bad, []byte("unknown block type, skip me"))
 		case 6: // leading and trailing total lengths disagree
-			body := EPBBody(Packet{Time: pkt.Time, Data: pkt.Data[:60]}, 0)
+			body := w.EPBBody(testkit.Packet{Time: pkt.Time, Data: pkt.Data[:60]}, 0)
 			w.BlockLengths(6, body, 0, uint32(12+len(body)+64))
 		case 9: // captured length overruns the block
-			w.Block(6, EPBBody(Packet{Time: pkt.Time, Data: pkt.Data[:60], Length: 4000}, 4000))
+			w.Block(6, w.EPBBody(testkit.Packet{Time: pkt.Time, Data: pkt.Data[:60], Length: 4000}, 4000))
 		}
 	}
 	return w.Bytes(), nil
 }
 
 func buildGzipShort(p *PKI) ([]byte, error) {
-	rng := NewRNG("gzip-short")
+	rng := testkit.NewRNG("gzip-short")
 	c := newConn(rng, 51400)
-	MutualTLS12(rng, p, "gzip.example.test").Run(c, A)
+	MutualTLS12(rng, p, "gzip.example.test").Run(c, testkit.A)
 	full, err := pcapOf(layers.LinkTypeEthernet, c)
 	if err != nil {
 		return nil, err
 	}
-	gz := GzipStored(full, 4096)
+	gz := testkit.GzipStored(full, 4096)
 	return gz[:len(gz)*6/10], nil
 }
