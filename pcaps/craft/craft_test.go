@@ -124,12 +124,19 @@ func decodeTCP(t *testing.T, name string, data []byte, checksums bool) []*testki
 }
 
 // streams reassembles each direction by sequence number (first copy of a
-// byte wins) and reports holes.
+// byte wins) and reports holes. A SYN with a new ISN on ports already seen
+// starts a new connection (port reuse), keyed with its number.
 func streams(segs []*testkit.Segment) (map[string][]byte, map[string]bool) {
 	base := map[string]uint32{}
 	have := map[string]map[uint32]byte{}
+	gen := map[string]int{}
 	for _, s := range segs {
-		flow := fmt.Sprintf("%v:%d>%v:%d", s.Src.IP, s.Src.Port, s.Dst.IP, s.Dst.Port)
+		ports := fmt.Sprintf("%v:%d>%v:%d", s.Src.IP, s.Src.Port, s.Dst.IP, s.Dst.Port)
+		flow := fmt.Sprintf("%s#%d", ports, gen[ports])
+		if b, ok := base[flow]; ok && s.Flags&testkit.SYN != 0 && b != s.Seq+1 {
+			gen[ports]++
+			flow = fmt.Sprintf("%s#%d", ports, gen[ports])
+		}
 		if _, ok := base[flow]; !ok {
 			base[flow] = s.Seq
 			if s.Flags&testkit.SYN != 0 {

@@ -110,7 +110,7 @@ func Plain12(rng *testkit.RNG, p *PKI, sni string) *testkit.Handshake {
 
 // Catalogue lists every generated file, crafted then hostile.
 func Catalogue() []Item {
-	return append(craftedItems(), hostileItems()...)
+	return append(append(append(append(craftedItems(), gridftpItems()...), tcpReuseItems()...), hostileItems()...), clockJumpItems()...)
 }
 
 // WriteAll generates every file of the catalogue and the README under dir
