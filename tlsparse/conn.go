@@ -2,7 +2,6 @@ package tlsparse
 
 import (
 	"errors"
-	"fmt"
 )
 
 // Options tune what a Conn keeps.
@@ -10,6 +9,9 @@ type Options struct {
 	// KeepChains copies each side's certificates so that Summary can return
 	// them (JSON detail output); without it only counts and issuers are kept.
 	KeepChains bool
+	// Budget bounds the bytes buffered by all the Conns that share it
+	// (budget.go); nil means no bound, for tests and one-off parsing.
+	Budget *Budget
 }
 
 // Conn is one TCP connection's TLS state, shared by its two halves the way
@@ -47,6 +49,7 @@ type Conn struct {
 	sidEchoed   bool // the server echoed the client's non-empty session ID
 	shPSK       bool
 	shTicketExt bool
+	shSessionID SessionIDKey // the ServerHello's session ID (summary.go)
 
 	certReq *CertificateRequestInfo
 
@@ -55,6 +58,7 @@ type Conn struct {
 	alertDesc       AlertDescription
 	fatalFrom       int8 // -1 if no fatal cleartext alert
 	fatalSeq        int
+	oversize        bool   // a buffer did not fit the Budget (budget.go)
 	history         []byte // letters; bit 7 set when sent by half 1
 	anomalies       map[Anomaly]int
 	clientSessionID []byte // owned copy, to test the echo
@@ -69,18 +73,23 @@ type CertificateRequestInfo struct {
 
 // half is one direction's parser and what it has said.
 type half struct {
-	buf       []byte // a handshake message that spans records (owned copy)
-	off       int64  // stream offset of the next unconsumed byte
-	started   bool   // the first byte of the stream has been looked at
-	synced    bool   // positioned on a record boundary
-	mid       bool   // the stream start was not captured
-	scanned   int    // bytes skipped while looking for the first record
-	notTLS    bool   // no TLS found within MaxScan
-	err       error  // sticky first error
-	gap       bool   // bytes missing: parsing stopped
-	closed    bool   // FIN or RST seen
-	leftover  bool   // the stream ended inside a record
-	partHello bool   // a ClientHello/ServerHello began but never completed
+	buf       []byte    // a handshake message that spans records (owned copy)
+	skip      int       // bytes still to pass of a message too big for the Budget
+	pend      []byte    // unconsumed stream bytes: a record cut by a segment end (owned copy)
+	want      int       // len(pend) at which parsing can go on; until then only append
+	cut       bool      // stopped: a record did not fit the Budget
+	off       int64     // stream offset of the next unconsumed byte
+	started   bool      // the first byte of the stream has been looked at
+	synced    bool      // positioned on a record boundary
+	mid       bool      // the stream start was not captured
+	scanned   int       // bytes skipped while looking for the first record
+	notTLS    bool      // no TLS found within MaxScan
+	err       error     // sticky first error
+	gap       bool      // bytes missing: parsing stopped
+	closed    bool      // FIN or RST seen
+	leftover  bool      // the stream ended inside a record
+	partHello bool      // a ClientHello/ServerHello began but never completed
+	adat      *adatHalf // GridFTP: TLS in FTP ADAT lines, decoded (gridftp.go)
 
 	ccs       bool // sent ChangeCipherSpec
 	encrypted bool // TLS <= 1.2 after its ChangeCipherSpec
@@ -91,6 +100,7 @@ type half struct {
 
 	msgs       msgSet // the cleartext handshake messages sent, parsed or not
 	certSeen   bool   // a Certificate was parsed: certCount is valid
+	certUnread bool   // a Certificate too big for the Budget: one or more certificates, not read
 	certCount  int
 	certSeq    int
 	issuers    [][]byte // owned copies of each certificate's issuer DN
@@ -138,20 +148,36 @@ func (c *Conn) Gap(h int) {
 	}
 }
 
-// Close says half h ended (FIN or RST); pending says how many bytes were
-// left unconsumed in it (a record cut short).
+// Close says half h ended (FIN or RST); pending says how many bytes the
+// caller still held unconsumed (Feed consumes everything, so a caller that
+// only uses Feed passes 0). Bytes of a record cut short, held by the Conn
+// or the caller, make the direction's end a truncation.
 func (c *Conn) Close(h int, pending int) {
-	c.half[h].closed = true
-	if pending > 0 && c.half[h].Wants() {
-		c.half[h].leftover = true
+	hf := &c.half[h]
+	hf.closed = true
+	if (pending > 0 || len(hf.pend) > 0) && hf.Wants() {
+		hf.leftover = true
 	}
+}
+
+// Release gives back the buffers of both halves to the Budget: the caller
+// is done with the Conn (its Summary was taken). The Conn must not be fed
+// afterwards; Summary still works.
+func (c *Conn) Release() {
+	c.releaseHalf(&c.half[0])
+	c.releaseHalf(&c.half[1])
+}
+
+func (c *Conn) releaseHalf(hf *half) {
+	release(c.opts.Budget, &hf.pend)
+	release(c.opts.Budget, &hf.buf)
 }
 
 // Wants reports whether half h's payload can still change the summary; once
 // it cannot, the caller should stop reassembling it and only count bytes.
 func (c *Conn) Wants(h int) bool { return c.half[h].Wants() }
 
-func (hf *half) Wants() bool { return !hf.done && hf.err == nil && !hf.gap && !hf.notTLS }
+func (hf *half) Wants() bool { return !hf.done && hf.err == nil && !hf.gap && !hf.notTLS && !hf.cut }
 
 // IsTLS reports whether a ClientHello or ServerHello was seen, if only its
 // beginning: the test for a connection to get a row.
@@ -165,15 +191,182 @@ func (c *Conn) NotTLS() bool {
 	return !c.IsTLS() && (c.half[0].notTLS || c.half[0].err != nil) && (c.half[1].notTLS || c.half[1].err != nil)
 }
 
-// Feed parses the bytes of half h that follow those already consumed and
-// returns how many it consumed. The caller must pass the unconsumed rest
-// again, followed by new bytes (gopacket's KeepFrom does exactly that).
-// data is not retained after Feed returns.
+// Feed parses the next bytes of half h and returns how many it consumed,
+// which is all of them: bytes that end inside a record are copied into the
+// Conn (within the Budget) and parsed when the record is whole. A caller
+// that passes back the unconsumed rest, as gopacket's KeepFrom would, never
+// has one. data is not retained after Feed returns.
+//
+// The cost is linear in the bytes of a direction however they are cut:
+// whole records in data are parsed in place (no copy), and a record cut
+// into pieces is copied once, its parse retried only when enough bytes for
+// it have arrived (want), not at every piece.
+//
+// A GridFTP control connection (TLS base64-encoded in FTP ADAT lines,
+// gridftp.go) is recognised by its client's first line; both halves are
+// then decoded before parsing.
 func (c *Conn) Feed(h int, data []byte) int {
 	hf := &c.half[h]
-	if !hf.Wants() {
-		return len(data)
+	total := len(data)
+	if hf.adat == nil && !hf.synced && hf.Wants() {
+		switch c.adatSwitch(h, data) {
+		case adatWait:
+			c.hold(h, data)
+			hf.want = len(hf.pend) + 1
+			return total
+		case adatNow:
+			// What was held is a prefix of "AUTH GSSAPI" or a bit of
+			// "ADAT": raw text, which goes through the decoder, while
+			// hf.pend is left for the decoded stream.
+			held := append([]byte(nil), hf.pend...)
+			release(c.opts.Budget, &hf.pend)
+			hf.want = 0
+			c.adatHalfFeed(h, held)
+		}
 	}
+	if hf.adat != nil {
+		if hf.Wants() {
+			c.adatHalfFeed(h, data)
+		}
+		return total
+	}
+	return c.feedBytes(h, data)
+}
+
+type adatSwitchResult uint8
+
+const (
+	adatNo adatSwitchResult = iota
+	adatWait
+	adatNow
+)
+
+// adatSwitch puts half h in GridFTP mode (gridftp.go): the client when
+// its stream starts with AUTH GSSAPI, the server when its peer is such a
+// client. The decoded bytes are a stream of their own, read from its start.
+func (c *Conn) adatSwitch(h int, data []byte) adatSwitchResult {
+	hf := &c.half[h]
+	if peer := c.half[1-h].adat; peer != nil && peer.side == adatClient {
+		hf.adat = newADATHalf(adatServer)
+		hf.pend, hf.want = hf.pend[:0], 0 // banner text held by the scan
+	} else {
+		if hf.started {
+			return adatNo
+		}
+		head := data
+		if len(hf.pend) > 0 {
+			head = append(hf.pend[:len(hf.pend):len(hf.pend)], data...)
+		}
+		ok, need := adatStart(head)
+		switch {
+		case need:
+			return adatWait
+		case !ok:
+			return adatNo
+		}
+		hf.adat = newADATHalf(adatClient)
+	}
+	hf.started, hf.scanned, hf.off = false, 0, 0
+	return adatNow
+}
+
+// adatHalfFeed decodes data, the next raw bytes of GridFTP half h, and
+// parses the TLS bytes that come out.
+func (c *Conn) adatHalfFeed(h int, data []byte) {
+	hf := &c.half[h]
+	tls, st := hf.adat.feed(data)
+	if len(tls) > 0 {
+		c.feedBytes(h, tls)
+	}
+	if !hf.Wants() {
+		return
+	}
+	switch st {
+	case adatDone:
+		hf.done = true
+	case adatNotTLS:
+		hf.notTLS = true
+		c.lose()
+	case adatBad:
+		c.anomaly(AnomalyADATUndecodable)
+		hf.done = true
+		c.lose()
+	}
+	if !hf.Wants() {
+		release(c.opts.Budget, &hf.pend)
+	}
+}
+
+// feedBytes is Feed on the stream's bytes, raw or decoded.
+func (c *Conn) feedBytes(h int, data []byte) int {
+	hf := &c.half[h]
+	total := len(data)
+	for len(data) > 0 && hf.Wants() {
+		if len(hf.pend) == 0 {
+			n := c.feed(h, data)
+			if n < len(data) && hf.Wants() {
+				c.hold(h, data[n:])
+			}
+			break
+		}
+		// Exactly what the pending bytes lack (a record, an SSLv2
+		// hello, what the scan for a first record needs to decide):
+		// the rest of data is parsed in place on the next turn.
+		k := min(len(data), max(hf.want-len(hf.pend), 1))
+		if !c.hold(h, data[:k]) {
+			break
+		}
+		data = data[k:]
+		if len(hf.pend) < hf.want {
+			continue
+		}
+		n := c.feed(h, hf.pend)
+		hf.pend = hf.pend[:copy(hf.pend, hf.pend[n:])]
+	}
+	if !hf.Wants() {
+		release(c.opts.Budget, &hf.pend)
+	}
+	return total
+}
+
+// hold appends p to half h's pending bytes, within the Budget. A record
+// that does not fit ends the direction: without its bytes the next record
+// boundary is unknown.
+func (c *Conn) hold(h int, p []byte) bool {
+	hf := &c.half[h]
+	if appendHeld(c.opts.Budget, &hf.pend, p, hf.want) {
+		return true
+	}
+	if len(hf.buf) >= 4 {
+		// The message being gathered is what the budget cannot hold,
+		// whether it is noticed while growing it or, as here, while
+		// holding the record that continues it: pass over it and keep
+		// the record boundary. The outcome then does not depend on
+		// where the segments were cut.
+		c.messageTooBig(h, 4+u24(hf.buf[1:4]), nil)
+		if appendHeld(c.opts.Budget, &hf.pend, p, hf.want) {
+			return true
+		}
+	}
+	hf.cut = true
+	c.overBudget()
+	c.lose()
+	return false
+}
+
+// overBudget marks the connection oversize, counting it once in the Budget.
+func (c *Conn) overBudget() {
+	if !c.oversize && c.opts.Budget != nil {
+		c.opts.Budget.cut++
+	}
+	c.oversize = true
+}
+
+// feed parses data, which starts at half h's next unconsumed byte, and
+// returns how many bytes it consumed. When it stops short it sets hf.want:
+// how many bytes from there it needs before trying again.
+func (c *Conn) feed(h int, data []byte) int {
+	hf := &c.half[h]
 	n := 0
 	if !hf.synced {
 		k, ok := c.sync(h, data)
@@ -187,6 +380,7 @@ func (c *Conn) Feed(h int, data []byte) int {
 		rec, used, err := ParseRecord(data[n:])
 		if err == ErrNeedMore {
 			c.notePartialHello(h, data[n:])
+			hf.want = recordNeed(data[n:], hf.partHello || hf.encrypted || len(hf.buf) > 0)
 			break
 		}
 		if err != nil {
@@ -213,6 +407,7 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 	// The stream-start tests (SSLv2 hello, a record header at offset 0)
 	// need a whole header; with fewer bytes, wait rather than decide.
 	if !hf.started && len(data) < RecordHeaderLen && !hf.mid {
+		hf.want = RecordHeaderLen
 		return 0, false
 	}
 	if !hf.started && len(data) >= RecordHeaderLen {
@@ -221,6 +416,7 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 			ch, used, err := ParseSSLv2ClientHello(data)
 			if err == ErrNeedMore {
 				hf.started = false
+				hf.want = sslv2Len(data)
 				return 0, false
 			}
 			if err != nil {
@@ -259,6 +455,7 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 		}
 		if need {
 			hf.scanned += i
+			hf.want = scanNeed(data, i)
 			return i, false
 		}
 	}
@@ -278,6 +475,20 @@ func (c *Conn) notePartialHello(h int, b []byte) {
 		return
 	}
 	c.partialHello(h, HandshakeType(b[RecordHeaderLen]))
+}
+
+// recordNeed is how many bytes the incomplete record at the start of b
+// needs before it can be parsed: its header, then its whole body. One byte
+// past the header comes first when notePartialHello may want to see the
+// type of the message the record starts.
+func recordNeed(b []byte, typeKnown bool) int {
+	switch {
+	case len(b) < RecordHeaderLen:
+		return RecordHeaderLen
+	case len(b) == RecordHeaderLen && !typeKnown && ContentType(b[0]) == ContentHandshake:
+		return RecordHeaderLen + 1
+	}
+	return RecordHeaderLen + (int(b[3])<<8 | int(b[4]))
 }
 
 func (c *Conn) partialHello(h int, t HandshakeType) {
@@ -439,46 +650,28 @@ func fatalByDefinition(d AlertDescription) bool {
 
 // handshakeFragment splits a handshake record into messages. Messages that
 // fit in the record are parsed in place; one that runs past its record is
-// copied into hf.buf until complete.
+// copied into hf.buf until complete, within the Budget. A message that does
+// not fit is passed over to its end (hf.skip): the messages after it are
+// parsed as usual.
 func (c *Conn) handshakeFragment(h int, frag []byte) {
 	hf := &c.half[h]
-	if len(hf.buf) > 0 {
-		need := 4 - len(hf.buf)
-		if need > 0 {
-			k := min(need, len(frag))
-			hf.buf = append(hf.buf, frag[:k]...)
-			frag = frag[k:]
-			if len(hf.buf) < 4 {
-				return
-			}
-		}
-		typ, n := HandshakeType(hf.buf[0]), u24(hf.buf[1:4])
-		if err := checkHandshakeLen(typ, n); err != nil {
-			c.fail(h, err)
-			return
-		}
-		k := min(4+n-len(hf.buf), len(frag))
-		hf.buf = append(hf.buf, frag[:k]...)
+	if hf.skip > 0 {
+		k := min(hf.skip, len(frag))
+		hf.skip -= k
 		frag = frag[k:]
-		if len(hf.buf) < 4+n {
-			return
-		}
-		c.message(h, typ, hf.buf[4:4+n])
-		hf.buf = hf.buf[:0]
+	}
+	if len(hf.buf) > 0 {
+		frag = c.continueMessage(h, frag)
 	}
 	for len(frag) > 0 && hf.Wants() {
 		if len(frag) < 4 {
-			hf.buf = append(hf.buf[:0], frag...)
+			c.bufferMessage(h, frag)
 			return
 		}
 		typ, n := HandshakeType(frag[0]), u24(frag[1:4])
-		if err := checkHandshakeLen(typ, n); err != nil {
-			c.fail(h, err)
-			return
-		}
 		if len(frag) < 4+n {
-			hf.buf = append(hf.buf[:0], frag...)
 			c.partialHello(h, typ)
+			c.bufferMessage(h, frag)
 			return
 		}
 		c.message(h, typ, frag[4:4+n:4+n])
@@ -486,59 +679,75 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 	}
 }
 
-// checkHandshakeLen rejects a message longer than its limit before any of
-// it is buffered. The offset is the length field's, within the message,
-// like every other message error: it does not depend on segmentation.
-func checkHandshakeLen(t HandshakeType, n int) error {
-	limit := MaxHandshakeLen
-	if t == TypeCertificate {
-		limit = MaxCertificateLen
+// bufferMessage starts hf.buf with the first bytes of a message that runs
+// past its record.
+func (c *Conn) bufferMessage(h int, p []byte) {
+	c.half[h].buf = c.half[h].buf[:0]
+	c.continueMessage(h, p)
+}
+
+// continueMessage adds the bytes of frag that belong to the message in
+// hf.buf, handles the message once it is whole, and returns the rest of
+// frag.
+func (c *Conn) continueMessage(h int, frag []byte) []byte {
+	hf := &c.half[h]
+	whole := 4
+	if len(hf.buf) >= 4 {
+		whole += u24(hf.buf[1:4])
+	} else if len(hf.buf)+len(frag) >= 4 {
+		var hdr [4]byte
+		copy(hdr[copy(hdr[:], hf.buf):], frag)
+		whole += u24(hdr[1:4])
 	}
-	if n > limit {
-		return &ParseError{Msg: t.messageName(), Field: "length", Offset: 1,
-			Err: fmt.Errorf("%d bytes exceeds the %d-byte limit", n, limit)}
+	k := min(whole-len(hf.buf), len(frag))
+	if !appendHeld(c.opts.Budget, &hf.buf, frag[:k], whole) {
+		c.messageTooBig(h, whole, frag)
+		return frag[min(k, len(frag)):]
 	}
-	return nil
+	frag = frag[k:]
+	if len(hf.buf) < whole {
+		return frag
+	}
+	c.message(h, HandshakeType(hf.buf[0]), hf.buf[4:whole:whole])
+	if cap(hf.buf) > keepBuf {
+		release(c.opts.Budget, &hf.buf)
+	} else {
+		hf.buf = hf.buf[:0]
+	}
+	return frag
+}
+
+// keepBuf is the largest message buffer a half keeps for the next message;
+// a bigger one goes back to the Budget once its message is handled.
+const keepBuf = 16 << 10
+
+// messageTooBig handles a message whose bytes do not fit the Budget. With
+// its header known, the message is counted by type and passed over to its
+// end (hf.skip counts what remains past frag); without it, the direction
+// cannot go on.
+func (c *Conn) messageTooBig(h int, whole int, frag []byte) {
+	hf := &c.half[h]
+	c.overBudget()
+	if len(hf.buf)+len(frag) < 4 {
+		hf.cut = true
+		c.lose()
+		release(c.opts.Budget, &hf.buf)
+		return
+	}
+	var hdr [4]byte
+	copy(hdr[copy(hdr[:], hf.buf):], frag)
+	hf.skip = whole - len(hf.buf) - min(whole-len(hf.buf), len(frag))
+	release(c.opts.Budget, &hf.buf)
+	c.messageUnread(h, HandshakeType(hdr[0]))
 }
 
 func u24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
-
-func (t HandshakeType) messageName() string {
-	switch t {
-	case TypeClientHello:
-		return "ClientHello"
-	case TypeServerHello:
-		return "ServerHello"
-	case TypeCertificate:
-		return "Certificate"
-	case TypeCertificateRequest:
-		return "CertificateRequest"
-	case TypeNewSessionTicket:
-		return "NewSessionTicket"
-	}
-	return "handshake message " + t.String()
-}
 
 // message handles one complete handshake message. body is valid only during
 // the call.
 func (c *Conn) message(h int, t HandshakeType, body []byte) {
 	hf := &c.half[h]
-	c.seq++
-	hf.msgs.add(t)
-	// A hello counts whether or not it parses: the connection was a TLS
-	// attempt and gets a row, as when the hello is cut short.
-	c.partialHello(h, t)
-	c.roleHint(h, impliedRole(t))
-	if t != TypeServerHello {
-		// A ServerHello's letter waits for its body: it may be a
-		// HelloRetryRequest.
-		c.addHistory(h, historyLetter(t))
-	}
-	if t != TypeClientHello && t != TypeServerHello {
-		// The hellos move the state machine once parsed: what may follow
-		// a ServerHello depends on what it negotiated.
-		c.step(h, t, false)
-	}
+	c.messageSeen(h, t)
 	switch t {
 	case TypeClientHello:
 		ch, err := ParseClientHello(body)
@@ -610,6 +819,46 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 				c.fail(h, err)
 			}
 		}
+	}
+}
+
+// messageSeen records what a message of type t from half h tells before
+// its body is read.
+func (c *Conn) messageSeen(h int, t HandshakeType) {
+	c.seq++
+	c.half[h].msgs.add(t)
+	// A hello counts whether or not it parses: the connection was a TLS
+	// attempt and gets a row, as when the hello is cut short.
+	c.partialHello(h, t)
+	c.roleHint(h, impliedRole(t))
+	if t != TypeServerHello {
+		// A ServerHello's letter waits for its body: it may be a
+		// HelloRetryRequest.
+		c.addHistory(h, historyLetter(t))
+	}
+	if t != TypeClientHello && t != TypeServerHello {
+		// The hellos move the state machine once parsed: what may follow
+		// a ServerHello depends on what it negotiated.
+		c.step(h, t, false)
+	}
+}
+
+// messageUnread records a message that was too big for the Budget: its
+// type is known, its body was not kept. A Certificate still proves a full
+// handshake and, being longer than an empty list, that certificates were
+// sent; a CertificateRequest still says one was asked for. A hello that is
+// not read leaves its facts unknown and the state machine lost.
+func (c *Conn) messageUnread(h int, t HandshakeType) {
+	hf := &c.half[h]
+	c.messageSeen(h, t)
+	switch t {
+	case TypeServerHello:
+		c.addHistory(h, historyLetter(t))
+		c.lose()
+	case TypeClientHello:
+		c.lose()
+	case TypeCertificate:
+		hf.certUnread, hf.certSeq = true, c.seq
 	}
 }
 
@@ -701,6 +950,7 @@ func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
 	c.sidEchoed = len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.clientSessionID)
 	c.shPSK = sh.HasPSK
 	c.shTicketExt = sh.HasSessionTicket
+	c.shSessionID = sessionIDKey(sh.SessionID)
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -60,12 +60,14 @@ func outcomeOf(s Summary) outcome {
 }
 
 type scenario struct {
-	name  string
-	opts  Options
-	setup func(c *Conn) // SetInitiator, SetMidstream
-	evs   []event
-	want  outcome
-	check func(t *testing.T, c *Conn, s Summary) // extra assertions
+	name string
+	opts Options
+	// budget, when set, gives each run a fresh Budget of that many bytes.
+	budget int64
+	setup  func(c *Conn) // SetInitiator, SetMidstream
+	evs    []event
+	want   outcome
+	check  func(t *testing.T, c *Conn, s Summary) // extra assertions
 	// errors, when set, is matched against Summary.Errors instead of
 	// want.Errors, for texts whose detail the scenario does not pin.
 	errors *regexp.Regexp
@@ -134,7 +136,11 @@ func (f *feeder) event(e event, split func(b []byte) [][]byte) {
 // run feeds the scenario, splitting event i's bytes with split (nil: whole;
 // i < 0: every event), and returns the Conn.
 func (sc *scenario) run(t testing.TB, i int, split func([]byte) [][]byte) *Conn {
-	f := newFeeder(t, sc.opts, sc.setup)
+	opts := sc.opts
+	if sc.budget > 0 {
+		opts.Budget = NewBudget(sc.budget)
+	}
+	f := newFeeder(t, opts, sc.setup)
 	for j, e := range sc.evs {
 		if i == j || i < 0 {
 			f.event(e, split)
@@ -183,6 +189,33 @@ func tls12Server(sh shSpec, cr []byte) []byte {
 		msgs = append(msgs, cr)
 	}
 	return hsRec(v12, append(msgs, shdMsg())...)
+}
+
+// bigChainLen certificates make a Certificate of about 400 KB.
+const bigChainLen = 900
+
+// bigCertMsg is a Certificate message of bigChainLen certificates.
+func bigCertMsg() []byte {
+	p := pkiOnce()
+	chain := make([][]byte, bigChainLen)
+	for i := range chain {
+		chain[i] = p.server
+	}
+	return certMsg(chain...)
+}
+
+// bigServerFlight is a TLS 1.2 server flight with a 400 KB Certificate and
+// a CertificateRequest whose CA names fill most of their 64 KiB list (the
+// list has a 2-byte length), in records of 16 KB.
+func bigServerFlight() []byte {
+	p := pkiOnce()
+	cas := make([][]byte, 60000/(2+len(p.dnB)))
+	for i := range cas {
+		cas[i] = p.dnB
+	}
+	cas[len(cas)-1] = p.dnA
+	msgs := cat(shSpec{}.msg(), bigCertMsg(), skeMsg(), crMsg12(cas...), shdMsg())
+	return mkRecords(ContentHandshake, v12, msgs, MaxPlaintext)
 }
 
 func clientFinish(v Version) []byte { return cat(ccsRec(v), finRec(v, 0xc1)) }
@@ -818,16 +851,55 @@ func scenarios() []scenario {
 				Errors: []string{"server: malformed record: type at offset 47"}},
 		},
 		{
-			name: "handshake message over the length limit",
+			// Real servers send 340-450 KB chains and CertificateRequests
+			// with hundreds of CA names; any length up to 2^24-1 is legal.
+			name: "400 KB Certificate and a 60 KB CertificateRequest, no budget",
 			evs: []event{
 				send(0, chSpec{}.rec()),
-				send(1, hsRec(v12, shSpec{}.msg()), mkRecord(ContentHandshake, v12, hx("0c 011170 0000"))),
+				send(1, bigServerFlight()),
+				send(0, hsRec(v12, certMsg(p.clientA), ckeMsg(), cvMsg()), clientFinish(v12)),
+				send(1, serverFinish(v12)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v12,
-				Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
-				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "Cs",
-				Errors: []string{"server: malformed handshake message server_key_exchange: length at offset 1: 70000 bytes exceeds the 65536-byte limit"}},
-			errors: regexp.MustCompile(`^server: malformed handshake message server_key_exchange: length at offset \d+: 70000 bytes exceeds the 65536-byte limit$`),
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: bigChainLen,
+				Established: true, History: "CsxkrnXGYIi"},
+		},
+		{
+			// The same with a 48 KiB budget: neither big message fits.
+			// Each is passed over to its end; what it proves stays (a
+			// full handshake, certificates sent, one was requested) and
+			// what it held is unknown (the count, the CA names).
+			name:   "400 KB Certificate and a 60 KB CertificateRequest over the budget",
+			budget: 48 << 10,
+			evs: []event{
+				send(0, chSpec{}.rec()),
+				send(1, bigServerFlight()),
+				send(0, hsRec(v12, certMsg(p.clientA), ckeMsg(), cvMsg()), clientFinish(v12)),
+				send(1, serverFinish(v12)),
+			},
+			want: outcome{Client: 0, SawHello: true, Version: v12,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: 1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagOversize), History: "CsxkrnXGYIi"},
+			check: func(t *testing.T, c *Conn, s Summary) {
+				if s.CertRequest != nil {
+					t.Errorf("CertRequest = %v for a request that was not read, want nil", s.CertRequest)
+				}
+			},
+		},
+		{
+			// A client chain over the budget still answers the request:
+			// an empty list would have fitted.
+			name:   "client Certificate over the budget, no CertificateVerify",
+			budget: 48 << 10,
+			evs: []event{
+				send(0, chSpec{}.rec()),
+				send(1, mtlsServer(p.dnA)),
+				send(0, mkRecords(ContentHandshake, v12, cat(bigCertMsg(), ckeMsg()), MaxPlaintext), clientFinish(v12)),
+				send(1, serverFinish(v12)),
+			},
+			want: outcome{Client: 0, SawHello: true, Version: v12,
+				Resumption: ResumptionFull, CertReq: CertRequestedYes, ClientCert: ClientCertSent, ClientCerts: -1, ServerCerts: 2,
+				Established: true, Flags: FlagsOf(FlagCertVerifyMissing, FlagOversize), History: "CsxkrnXGIi"},
 		},
 	}
 }
@@ -846,6 +918,15 @@ func TestConnScenarios(t *testing.T) {
 			}
 			if diff := cmp.Diff(sc.want, outcomeOf(s), opts); diff != "" {
 				t.Errorf("summary mismatch (-want +got):\n%s", diff)
+			}
+			if b := c.opts.Budget; b != nil {
+				if b.Peak() > b.Limit() {
+					t.Errorf("budget peak %d over its limit %d", b.Peak(), b.Limit())
+				}
+				c.Release()
+				if b.Used() != 0 {
+					t.Errorf("budget holds %d bytes after Release, want 0", b.Used())
+				}
 			}
 			if sc.check != nil {
 				sc.check(t, c, s)

@@ -58,4 +58,7 @@ const (
 	AnomalyCCSBeforeHello      Anomaly = "ccs_before_hello"      // ChangeCipherSpec before the hellos
 	AnomalySessionIDTooLong    Anomaly = "session_id_too_long"   // > 32 bytes
 	AnomalyAbbreviatedNoReason Anomaly = "abbreviated_no_reason" // abbreviated handshake with neither echoed ID nor ticket
+	// AnomalyADATUndecodable is a GridFTP ADAT token (gridftp.go) that
+	// is not base64 or is over its bound: that direction stops there.
+	AnomalyADATUndecodable Anomaly = "adat_undecodable"
 )

@@ -10,12 +10,12 @@ const (
 	// of RFC 5246 6.2.3 (2^14 + 2048). TLS 1.3 allows only +256, so this
 	// covers every version; anything longer is malformed, not buffered.
 	MaxRecordLen = MaxPlaintext + 2048
-	// MaxHandshakeLen bounds a handshake message other than Certificate: Go's
-	// crypto/tls uses the same 64 KiB.
-	MaxHandshakeLen = 1 << 16
-	// MaxCertificateLen bounds a Certificate message, which real chains push
-	// past 64 KiB (crypto/tls allows 256 KiB for the same reason).
-	MaxCertificateLen = 1 << 18
+	// MaxHandshakeLen is the longest handshake message the protocol can
+	// express (a 24-bit length). Every message up to it is accepted: real
+	// Certificate messages pass 400 KB and CertificateRequests with
+	// hundreds of CA names pass 64 KiB. What bounds memory is the Budget
+	// that the Conns of a run share, not a cap per message.
+	MaxHandshakeLen = 1<<24 - 1
 	// MaxScan bounds how many bytes of a direction are searched for a first
 	// TLS record (STARTTLS preambles, captures that start mid-stream) before
 	// the direction is declared not TLS.
@@ -132,6 +132,25 @@ func plausibleRecordAt(b []byte, i int) (ok, need bool) {
 	}
 	return headerOK(b[next:]) && b[next+1] == 3, false
 }
+
+// scanNeed is how many bytes from i plausibleRecordAt needs before it can
+// decide, when it said it needs more: a Conn waits for that many rather than
+// asking again at every new byte.
+func scanNeed(b []byte, i int) int {
+	h := b[i:]
+	if len(h) < RecordHeaderLen {
+		return RecordHeaderLen
+	}
+	if ContentType(h[0]) == ContentHandshake {
+		return RecordHeaderLen + 1
+	}
+	// The record and the next one's header.
+	return 2*RecordHeaderLen + (int(h[3])<<8 | int(h[4]))
+}
+
+// sslv2Len is the length of the SSLv2 record at the start of b (at least
+// two bytes, high bit set): its 2-byte header and its body.
+func sslv2Len(b []byte) int { return 2 + (int(b[0]&0x7f)<<8 | int(b[1])) }
 
 // IsSSLv2ClientHello reports whether b starts with an SSLv2-format
 // ClientHello (RFC 6101 E.1 / RFC 5246 E.2): a 2-byte header with the high

@@ -2,6 +2,8 @@ package tlsparse
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"maps"
 )
 
@@ -27,11 +29,41 @@ type Summary struct {
 	Flags       Flags
 	History     string
 
+	// SessionIDOffered is the ClientHello's session ID, and
+	// SessionIDIssued the one the server named in a TLS <= 1.2
+	// ServerHello (a fresh ID on a full handshake, the echoed one on an ID
+	// resumption); 0 for none. No ID is issued by a TLS 1.3 ServerHello
+	// (it echoes the legacy ID) nor by an echo of an ID sent with a
+	// session ticket (RFC 5077 3.4: the client's own random ID, no server
+	// session). They link connections: FlagSessionIDRejected is only a
+	// candidate here, kept by the pipeline when an earlier connection of
+	// the capture was issued the offered ID.
+	SessionIDOffered SessionIDKey
+	SessionIDIssued  SessionIDKey
+
 	CertRequest *CertificateRequestInfo
 	ClientChain [][]byte // with Options.KeepChains
 	ServerChain [][]byte
 	Anomalies   map[Anomaly]int
 	Errors      []string // "client: ..." / "server: ..."
+}
+
+// SessionIDKey stands for a non-empty session ID across connections: the
+// first 8 bytes of its SHA-256, so it is fixed-size whatever the ID's
+// length and the same from run to run; two IDs share a key by a 2^-64
+// chance, and a peer cannot choose an ID that matches another's key. 0 is
+// no ID.
+type SessionIDKey uint64
+
+func sessionIDKey(id []byte) SessionIDKey {
+	if len(id) == 0 {
+		return 0
+	}
+	sum := sha256.Sum256(id)
+	if k := SessionIDKey(binary.BigEndian.Uint64(sum[:8])); k != 0 {
+		return k
+	}
+	return 1
 }
 
 // Decided reports whether the handshake's outcome is known: it completed,
@@ -83,6 +115,12 @@ func serverFull(sv *half) bool {
 		sv.msgs.has(TypeCertificateRequest) || sv.msgs.has(TypeServerHelloDone)
 }
 
+// cutShort reports whether the direction's bytes so far end inside a
+// record or a handshake message.
+func (hf *half) cutShort() bool {
+	return hf.leftover || hf.Wants() && (len(hf.pend) > 0 || len(hf.buf) > 0 || hf.skip > 0)
+}
+
 // Summary computes the verdicts from what was seen so far.
 func (c *Conn) Summary() Summary {
 	s := Summary{
@@ -122,6 +160,9 @@ func (c *Conn) Summary() Summary {
 	if c.hrr {
 		flags.Set(FlagHRR)
 	}
+	if c.oversize {
+		flags.Set(FlagOversize)
+	}
 	if c.sslv2Hello {
 		flags.Set(FlagSSLv2Hello)
 	}
@@ -141,9 +182,10 @@ func (c *Conn) Summary() Summary {
 	}
 	h0, h1 := &c.half[0], &c.half[1]
 	if !s.Established && c.fatalFrom < 0 && c.IsTLS() &&
-		((!h0.closed && !h1.closed) || h0.leftover || h1.leftover) {
-		// Neither finished, failed nor closed (or closed inside a
-		// record): the capture stopped before the handshake did.
+		((!h0.closed && !h1.closed) || h0.cutShort() || h1.cutShort()) {
+		// Neither finished, failed nor closed (or a direction ended
+		// inside a record or message): the capture stopped before the
+		// handshake did.
 		flags.Set(FlagTruncated)
 	}
 	s.History = c.renderHistory()
@@ -190,10 +232,17 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		}
 		// A client that offers TLS 1.3 sends a random 32-byte session ID
 		// in every hello (RFC 8446 D.4), so an ID it offers proves a
-		// resumption attempt only when it does not offer TLS 1.3.
+		// resumption attempt only when it does not offer TLS 1.3. Go's
+		// TLS 1.2-only client sends one too, so this is a candidate: the
+		// pipeline keeps it only for an ID issued earlier in the capture
+		// (SessionIDOffered).
 		if !tls13 && c.chSessionID && !c.chTicket && !c.chOffers13 {
 			flags.Set(FlagSessionIDRejected)
 		}
+	}
+	s.SessionIDOffered = sessionIDKey(c.clientSessionID)
+	if c.sawSH && !tls13 && !(c.sidEchoed && c.chTicket) {
+		s.SessionIDIssued = c.shSessionID
 	}
 	if c.pskOffered && c.sawSH && s.Resumption != ResumptionPSK && s.Resumption != ResumptionUnknown {
 		flags.Set(FlagPSKRejected)
@@ -213,6 +262,8 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		if sv.certCount == 0 {
 			flags.Set(FlagServerCertEmpty)
 		}
+	case sv.certUnread:
+		// Certificates were sent; how many is not known.
 	case abbrev || (c.sawSH && (sv.msgs.has(TypeServerKeyExchange) || sv.msgs.has(TypeServerHelloDone))):
 		s.ServerCerts = 0 // resumed, or an anonymous suite
 	}
@@ -228,7 +279,10 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	}
 
 	// What did the client answer?
-	flightSeen := cl.certSeen || cl.msgs.has(TypeClientKeyExchange) || cl.ccs || cl.noCertAlrt
+	flightSeen := cl.certSeen || cl.certUnread || cl.msgs.has(TypeClientKeyExchange) || cl.ccs || cl.noCertAlrt
+	// A Certificate too big for the Budget was not read, but an empty
+	// list is 3 or 4 bytes: it carried certificates.
+	certsSent := cl.certCount > 0 || cl.certUnread
 	switch {
 	case !c.sawSH || tls13:
 	case abbrev:
@@ -240,6 +294,8 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		} else {
 			s.ClientCert = ClientCertEmpty
 		}
+	case cl.certUnread:
+		s.ClientCert = ClientCertSent
 	case cl.noCertAlrt:
 		// SSLv3's way of answering "I have none" (RFC 6101 5.6.6):
 		// the same answer TLS gives with an empty list.
@@ -259,13 +315,13 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	if cl.noCertAlrt {
 		flags.Set(FlagNoCertificateAlert)
 	}
-	if cl.certSeen && s.CertReq == CertRequestedNo {
+	if (cl.certSeen || cl.certUnread) && s.CertReq == CertRequestedNo {
 		flags.Set(FlagClientCertUnsolicited)
 	}
 	if cl.certCount > 0 && c.certReq != nil && len(c.certReq.CANames) > 0 && !issuedByAny(cl.issuers, c.certReq.CANames) {
 		flags.Set(FlagClientCertIssuerNotRequested)
 	}
-	if cl.certCount > 0 && cl.ccs && !cl.msgs.has(TypeCertificateVerify) {
+	if certsSent && cl.ccs && !cl.msgs.has(TypeCertificateVerify) {
 		flags.Set(FlagCertVerifyMissing)
 	}
 	// A fatal alert from the server after the client's certificate flight

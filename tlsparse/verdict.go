@@ -101,10 +101,11 @@ const (
 	FlagHRR                                          // a HelloRetryRequest
 	FlagMalformed                                    // a direction stopped at bytes that do not parse
 	FlagNoCertificateAlert                           // SSLv3 no_certificate alert
+	FlagOversize                                     // a buffer did not fit the run's Budget: some bytes were passed over unread
 	FlagPartial                                      // a direction's start was not captured
 	FlagPSKRejected                                  // pre_shared_key offered, not selected
 	FlagServerCertEmpty                              // the server's Certificate was empty
-	FlagSessionIDRejected                            // session ID offered, full TLS <= 1.2 handshake
+	FlagSessionIDRejected                            // session ID offered, full TLS <= 1.2 handshake; kept by the pipeline only if issued earlier (Summary.SessionIDOffered)
 	FlagSSLv2Hello                                   // SSLv2-format ClientHello
 	FlagTicketIssued                                 // cleartext NewSessionTicket
 	FlagTicketRejected                               // ticket offered, full handshake
@@ -126,6 +127,7 @@ var flagNames = [...]string{
 	FlagHRR:                          "hrr",
 	FlagMalformed:                    "malformed",
 	FlagNoCertificateAlert:           "no_certificate_alert",
+	FlagOversize:                     "oversize",
 	FlagPartial:                      "partial",
 	FlagPSKRejected:                  "psk_rejected",
 	FlagServerCertEmpty:              "server_cert_empty",
