@@ -2,10 +2,12 @@
 // reassembly with capture timestamps and feeds each direction's in-order
 // bytes to a tlsparse.Conn, one per connection.
 //
-// It follows the pattern of gopacket's own reassembly examples for a
-// length-prefixed protocol: fetch what is there, let the parser consume whole
-// records, KeepFrom the unparsed tail; on a gap stop parsing that direction
-// rather than guess where the next record starts. Once a direction can no
+// It fetches what gopacket has in order and hands all of it to the parser,
+// which holds a record cut by a segment boundary itself (within the run's
+// tlsparse.Budget) rather than have gopacket KeepFrom it: gopacket re-copies
+// kept bytes with every new segment, quadratic for bytes sent one per
+// segment. On a gap it stops parsing that direction rather than guess where
+// the next record starts. Once a direction can no
 // longer change the verdicts its payload is not fetched (no copy); only its
 // FIN/RST matters.
 //
@@ -38,6 +40,10 @@ type Options struct {
 	// MaxConns bounds the connections tracked at once; past it the least
 	// recently active are evicted (and counted). 0 means DefaultMaxConns.
 	MaxConns int
+	// MaxBuffered bounds the bytes the TLS parsers of all connections hold
+	// (records cut by segment ends, messages that span records): the
+	// Assembler's tlsparse.Budget. 0 means tlsparse.DefaultBudget.
+	MaxBuffered int64
 }
 
 // Defaults. Each bounds memory or latency; see README "Limits".
@@ -49,6 +55,8 @@ const (
 	// case (a SYN flood); a busy server's capture has far fewer
 	// connections open at one moment.
 	DefaultMaxConns = 100_000
+	// DefaultMaxBuffered is the TLS parsers' buffer budget (MaxBuffered).
+	DefaultMaxBuffered = tlsparse.DefaultBudget
 	// flushEvery is how often, in capture time, idle connections are
 	// looked for.
 	flushEvery = 10 * time.Second
@@ -59,6 +67,11 @@ const (
 type Result struct {
 	// First and Last are the capture times of its first and last packet.
 	First, Last time.Time
+	// Seen is the latest capture time the Assembler had been given (by
+	// Add or Tick) when the connection began: First, unless capture time
+	// had gone back. It does not depend on how connections are sharded
+	// when every Assembler is ticked with the capture's latest time.
+	Seen time.Time
 	// Addr[h] is the sender of half h; half 0 sent the first packet.
 	Addr [2]netip.AddrPort
 	// Conn holds the TLS state; Conn.Summary gives the verdicts.
@@ -75,6 +88,7 @@ type Stats struct {
 	TCPConns uint64 // connections seen
 	Idle     uint64 // closed by the idle timeout, not by FIN/RST
 	Evicted  uint64 // forced out by MaxConns
+	Oversize uint64 // connections that stopped buffering at MaxBuffered
 }
 
 // Assembler turns TCP segments into Results. Not safe for concurrent use;
@@ -86,8 +100,14 @@ type Assembler struct {
 	emit      func(*Result)
 	stats     Stats
 	lastFlush time.Time
+	now       time.Time // the latest time given to Tick (Result.Seen)
 	ctx       context
 	rev       layers.TCP // scratch for closeReverse and drop
+	// synth is set while rstAt feeds gopacket a RST of its own making;
+	// reset is the stream whose half the packet being added reset (a RST
+	// gopacket honours: at the half's next sequence number), nil if none.
+	synth bool
+	reset *stream
 	// done holds the connections already emitted, keyed by gopacket's
 	// own (network, transport) flow pair in the orientation first seen;
 	// their packets bypass gopacket (see Add). toDrop lists streams
@@ -119,6 +139,9 @@ func New(opts Options, emit func(*Result)) *Assembler {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
 	}
+	if opts.Parse.Budget == nil {
+		opts.Parse.Budget = tlsparse.NewBudget(opts.MaxBuffered)
+	}
 	a := &Assembler{opts: opts, emit: emit}
 	a.pool = gpr.NewStreamPool(&factory{a: a})
 	a.asm = gpr.NewAssembler(a.pool)
@@ -144,8 +167,10 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 		return
 	}
 	a.ctx.ci = ci
+	a.reset = nil
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
-	if tcp.RST && tcp.ACK {
+	if a.reset != nil {
+		a.reset = nil
 		a.closeReverse(net, tcp)
 	}
 	if len(a.toDrop) > 0 {
@@ -162,6 +187,9 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 // calls it with capture time; a live capture also calls it with the wall
 // clock while no packet arrives.
 func (a *Assembler) Tick(now time.Time) {
+	if now.After(a.now) {
+		a.now = now
+	}
 	b := now.Truncate(flushEvery)
 	if !b.After(a.lastFlush) {
 		return
@@ -178,6 +206,22 @@ func (a *Assembler) Tick(now time.Time) {
 		}
 	}
 	a.lastFlush = b
+}
+
+// keepIdled remembers a connection the idle timeout closes with its
+// handshake undecided, as if emitted, so that its packets after a pause
+// (a clock jump forward) take the bypass instead of starting a second row
+// for it midstream. The entry lasts an idle timeout from the Tick that
+// closed it (a.now: the capture's latest time, the same whatever -j is).
+func (a *Assembler) keepIdled(s *stream) {
+	if a.done == nil {
+		a.done = make(map[uint64]*doneConn)
+	}
+	a.done[FlowHash(s.key[0], s.key[1])] = &doneConn{
+		key:  s.key,
+		rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
+		last: a.now,
+	}
 }
 
 // doneConn is what is left of an emitted connection: enough to see it end.
@@ -236,11 +280,8 @@ func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bo
 }
 
 // dropEmitted moves the streams emitted during the last packet out of
-// gopacket: a RST at each half's next sequence number closes both halves
-// (ReassemblyComplete follows), and later packets take the bypass. If a
-// half's next sequence number is not known exactly (data still queued out
-// of order), gopacket ignores that RST and the half idles out as before;
-// the bypass still spares it every later packet.
+// gopacket: a RST into each half closes both halves (ReassemblyComplete
+// follows), and later packets take the bypass.
 func (a *Assembler) dropEmitted() {
 	drop := a.toDrop
 	a.toDrop = a.toDrop[:0]
@@ -257,46 +298,51 @@ func (a *Assembler) dropEmitted() {
 			last: s.res.Last,
 		}
 		for h := range 2 {
-			if !s.started[h] || s.complete {
-				continue
+			if s.complete {
+				break
 			}
 			net, tr := s.key[0], s.key[1]
 			if h == 1 {
 				net, tr = net.Reverse(), tr.Reverse()
 			}
 			src, dst := tr.Endpoints()
-			a.rstAt(net, binary.BigEndian.Uint16(src.Raw()), binary.BigEndian.Uint16(dst.Raw()), s.next[h])
+			a.rstAt(net, binary.BigEndian.Uint16(src.Raw()), binary.BigEndian.Uint16(dst.Raw()))
 		}
 	}
 	clear(drop)
 }
 
-// rstAt feeds gopacket a bare RST for the half (net, sport->dport) at seq.
-func (a *Assembler) rstAt(net gopacket.Flow, sport, dport uint16, seq uint32) {
+// rstAt closes the half (net, sport->dport) with a bare RST of its own.
+// gopacket honours a RST only at the half's next sequence number (RFC
+// 5961), which the packets do not always tell (bytes lost, data queued out
+// of order, a half never seen); stream.Accept, which gopacket hands that
+// number, puts the RST there (a.synth), so the half always closes.
+func (a *Assembler) rstAt(net gopacket.Flow, sport, dport uint16) {
 	var hdr [20]byte
 	binary.BigEndian.PutUint16(hdr[0:], sport)
 	binary.BigEndian.PutUint16(hdr[2:], dport)
-	binary.BigEndian.PutUint32(hdr[4:], seq)
 	hdr[12] = 5 << 4 // data offset: 5 words
 	hdr[13] = 0x04   // RST
 	a.rev.Payload = nil
 	if a.rev.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback) != nil {
 		return
 	}
+	a.synth = true
 	a.asm.AssembleWithContext(net, &a.rev, &a.ctx)
+	a.synth = false
 }
 
 // closeReverse ends the other half of a connection that one side reset.
-// A RST ends the whole connection, but gopacket closes only the half that
-// sent it; the other half would wait for the idle timeout, holding memory,
-// and a new SYN on the same ports (clients reuse them quickly) would be
+// A RST ends the whole connection, with or without ACK, but gopacket
+// closes only the half that sent it; the other half would wait for the
+// idle timeout, holding memory, and the next SYN on the same ports (a
+// client reusing its port, or retransmitting the SYN it reset) would be
 // dropped as a SYN on an open connection, losing that connection's row.
-// A RST from the other side at the sequence number the RST acknowledges
-// is exactly what gopacket needs to close that half too; if the capture
-// missed some of that side's bytes, gopacket ignores it and nothing
-// changes.
+// Called only for a RST gopacket honoured (see stream.Accept): an
+// out-of-window or in-window-but-inexact RST ends nothing, as in a stack
+// that follows RFC 5961.
 func (a *Assembler) closeReverse(net gopacket.Flow, rst *layers.TCP) {
-	a.rstAt(net.Reverse(), uint16(rst.DstPort), uint16(rst.SrcPort), rst.Ack)
+	a.rstAt(net.Reverse(), uint16(rst.DstPort), uint16(rst.SrcPort))
 }
 
 // evict closes the least recently active connections until the table is
@@ -333,14 +379,19 @@ func (a *Assembler) evict(now time.Time) {
 func (a *Assembler) Close() { a.asm.FlushAll() }
 
 // Stats returns the counters so far.
-func (a *Assembler) Stats() Stats { return a.stats }
+func (a *Assembler) Stats() Stats {
+	s := a.stats
+	s.Oversize = a.opts.Parse.Budget.Cut()
+	return s
+}
 
 // Open is the number of connections tracked now.
 func (a *Assembler) Open() int { return a.open }
 
-// Watermark is the first-packet time of the oldest connection not yet
-// emitted: no row still to come can sort before it (while capture time
-// runs forward). ok is false when every connection has been emitted.
+// Watermark is the Seen time of the oldest connection not yet emitted
+// (its first-packet time while capture time runs forward): no connection
+// still to be emitted began when the capture had reached an earlier time.
+// ok is false when every connection has been emitted.
 func (a *Assembler) Watermark() (t time.Time, ok bool) {
 	for a.head < len(a.pending) && a.pending[a.head].emitted {
 		a.pending[a.head] = nil
@@ -351,7 +402,7 @@ func (a *Assembler) Watermark() (t time.Time, ok bool) {
 	if a.head == len(a.pending) {
 		return time.Time{}, false
 	}
-	return a.pending[a.head].res.First, true
+	return a.pending[a.head].res.Seen, true
 }
 
 type factory struct{ a *Assembler }
@@ -377,6 +428,10 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	s.res.Addr[1] = netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))
 	s.res.First = ac.GetCaptureInfo().Timestamp
 	s.res.Last = s.res.First
+	s.res.Seen = s.res.First
+	if a.now.After(s.res.Seen) {
+		s.res.Seen = a.now
+	}
 	a.open++
 	s.slot = len(a.live)
 	a.live = append(a.live, s)
@@ -395,11 +450,8 @@ type stream struct {
 	slot     int // index in Assembler.live
 
 	// For dropEmitted: gopacket's key for the connection (half 0's
-	// orientation), and each half's next sequence number as far as the
-	// in-order packets tell.
-	key     [2]gopacket.Flow
-	next    [2]uint32
-	started [2]bool
+	// orientation).
+	key [2]gopacket.Flow
 
 	// What is known before the first payload byte, when conn is made: a
 	// SYN flood or a port scan never costs a TLS parser.
@@ -470,6 +522,7 @@ func (s *stream) maybeEmit(final bool) {
 	s.settle()
 	s.res.Evicted = final && s.a.evicting
 	s.a.emit(&s.res)
+	s.conn.Release() // its buffers go back to the budget
 	s.res.Conn, s.conn = nil, nil
 	if !final {
 		s.a.toDrop = append(s.a.toDrop, s)
@@ -484,17 +537,29 @@ func half(dir gpr.TCPFlowDirection) int {
 }
 
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlowDirection, nextSeq gpr.Sequence, start *bool, ac gpr.AssemblerContext) bool {
+	if s.a.synth {
+		// rstAt's RST: put it where gopacket honours it, the half's
+		// next sequence number, or start a half never seen with it.
+		if nextSeq == invalidSeq {
+			*start = true
+		} else {
+			tcp.Seq = uint32(nextSeq)
+		}
+		return true
+	}
 	if ci.Timestamp.After(s.res.Last) {
 		s.res.Last = ci.Timestamp
 	}
-	if h := half(dir); nextSeq == invalidSeq || uint32(nextSeq) == tcp.Seq {
-		// In order (or the half's first packet): gopacket's next
-		// sequence number will be this segment's end.
-		end := tcp.Seq + uint32(len(tcp.Payload))
-		if tcp.SYN || tcp.FIN {
-			end++
-		}
-		s.next[h], s.started[h] = end, true
+	if tcp.RST && (nextSeq == invalidSeq || uint32(nextSeq) == tcp.Seq) {
+		// A RST gopacket honours ends the connection: exactly at the
+		// half's next sequence number (RFC 5961 3.2; Linux conntrack
+		// closes only on such a RST too), or the first packet of a half
+		// never seen (a RST refusing a SYN). Any other RST is dropped by
+		// a real receiver, or answered with a challenge ACK, and the
+		// connection goes on: it changes nothing here either.
+		*start = true
+		s.rst = true
+		s.a.reset = s
 	}
 	if s.emitted {
 		// Keep gopacket's sequence tracking (FIN/RST, port reuse) but
@@ -507,9 +572,6 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 		if s.conn != nil {
 			s.conn.SetInitiator(h)
 		}
-	}
-	if tcp.RST {
-		s.rst = true
 	}
 	if nextSeq == invalidSeq && !tcp.SYN && !*start {
 		// The half's SYN was not captured: start from this segment
@@ -539,15 +601,15 @@ func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
 		conn.Gap(h)
 	}
 	if avail > 0 && conn.Wants(h) {
-		// Fetch copies only when the bytes span several segments or
-		// include kept bytes; a lone in-order segment is returned as is.
-		data := sg.Fetch(avail)
-		n := conn.Feed(h, data)
-		if n < avail {
-			sg.KeepFrom(n)
-		}
+		// Fetch copies only when the bytes span several segments; a
+		// lone in-order segment is returned as is. Feed consumes all of
+		// it, holding a record cut by the segment's end itself: no
+		// KeepFrom, whose re-copy of the kept bytes with every new
+		// segment made a flight sent a byte per segment cost quadratic
+		// time.
+		conn.Feed(h, sg.Fetch(avail))
 		if end {
-			conn.Close(h, avail-n)
+			conn.Close(h, 0)
 		}
 	} else if end {
 		conn.Close(h, 0)
@@ -575,6 +637,9 @@ func (s *stream) ReassemblyComplete(ac gpr.AssemblerContext) bool {
 		live[s.slot], last.slot = last, s.slot
 		live[len(live)-1] = nil
 		s.a.live = live[:len(live)-1]
+	}
+	if s.a.idling && !s.emitted && s.conn != nil {
+		s.a.keepIdled(s)
 	}
 	s.maybeEmit(true)
 	return true
