@@ -2,9 +2,11 @@ package pipeline_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -86,7 +88,10 @@ func TestHostile(t *testing.T) {
 		{file: "syn-flood.pcap", rows: 0},
 		{file: "half-open.pcap", rows: 2000, flags: map[string]int{"truncated": 2000}},
 		{file: "record-16mb.pcap", rows: 1, flags: map[string]int{"malformed": 1}},
-		{file: "hs-16mb.pcap", rows: 1, flags: map[string]int{"malformed": 1}},
+		// Any message length up to 2^24-1 is legal; this one is cut
+		// short by the end of the capture while the server's half is
+		// still open: truncated, not malformed.
+		{file: "hs-16mb.pcap", rows: 1, flags: map[string]int{"truncated": 1}},
 		{file: "seq-wrap.pcap", rows: 1},
 		{file: "port-reuse.pcap", rows: 2},
 		// The clock steps back an hour at packet 6 and forward a day at
@@ -182,6 +187,52 @@ func TestHostileGenerated(t *testing.T) {
 		if len(rows) != 1 || !rows[0].Flags.Has(tlsparse.FlagMalformed) {
 			t.Errorf("want one malformed row, got %d rows %v", len(rows), flagsOf(rows))
 		}
+		if peak > heapCap {
+			t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
+		}
+	})
+	// Issue 9's memory criterion, scaled for CI: 300 connections each
+	// sending a 1 MB Certificate, all in progress at once (BENCHMARKS.md
+	// has the full 1,000 with the binary). Buffering each whole would
+	// take 300 MB; the buffer budget (64 MiB by default) holds the heap
+	// under the cap, and every connection still gets its row: full,
+	// established, certificates counted or, where the budget stopped the
+	// buffering, flagged oversize with the count unknown.
+	t.Run("many-big-certificates", func(t *testing.T) {
+		conns, size, budget := 300, 1<<20, int64(reassembly.DefaultMaxBuffered)
+		if raceEnabled {
+			conns, budget = 60, 16<<20
+		}
+		// Streamed through a pipe: the capture is a gigabyte.
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(craftlib.ManyBigCertificates(pw, conns, size)) }()
+		runtime.GC() // the heap before this subtest is not its own
+		// The collector paced as the binary paces it (cmd/tlsscan:
+		// a soft limit of 48 MiB plus the buffer budget).
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(48<<20 + budget))
+		rows, res, peak := collect(t, pipeline.Config{Files: []string{"-"}, Stdin: pr, Reassembly: reassembly.Options{MaxBuffered: budget}})
+		if len(rows) != conns {
+			t.Fatalf("%d rows, want %d", len(rows), conns)
+		}
+		oversize := 0
+		for _, r := range rows {
+			if r.Resumption != tlsparse.ResumptionFull || !r.Established || r.Flags.Has(tlsparse.FlagMalformed) || r.Flags.Has(tlsparse.FlagTruncated) {
+				t.Fatalf("row %s: %v, established %v, flags %v; want full, established, no malformed or truncated", r.SNI, r.Resumption, r.Established, r.Flags)
+			}
+			switch {
+			case r.Flags.Has(tlsparse.FlagOversize):
+				oversize++
+				if r.ServerCerts != -1 {
+					t.Errorf("row %s: oversize but %d server certs counted", r.SNI, r.ServerCerts)
+				}
+			case r.ServerCerts < 90:
+				t.Errorf("row %s: %d server certs, want the whole chain", r.SNI, r.ServerCerts)
+			}
+		}
+		if oversize == 0 || res.Stats.Oversize != uint64(oversize) {
+			t.Errorf("%d rows flagged oversize, summary counts %d; want the same, more than 0", oversize, res.Stats.Oversize)
+		}
+		t.Logf("%d of %d connections oversize", oversize, conns)
 		if peak > heapCap {
 			t.Errorf("heap reached %d MiB, cap %d MiB", peak>>20, heapCap>>20)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/reassembly"
+	"github.com/tlsscan/tlsscan/report"
 )
 
 // backend is where the loop hands segments: one assembler in the loop's
@@ -127,19 +128,63 @@ func assemblerOptions(cfg Config, n int) reassembly.Options {
 		if o.MaxConns <= 0 {
 			o.MaxConns = reassembly.DefaultMaxConns
 		}
-		// The budget is shared: each assembler may hold its part of it.
+		// The budgets are shared: each assembler may hold its part.
 		o.MaxConns = max(o.MaxConns/n, 1)
+		if o.MaxBuffered <= 0 {
+			o.MaxBuffered = reassembly.DefaultMaxBuffered
+		}
+		o.MaxBuffered = max(o.MaxBuffered/int64(n), 1)
 	}
 	return o
 }
 
-// releaseLimit is how far rows of asm may be released once it has seen
-// packets up to last: no connection it has yet to decide sorts before the
-// result. A connection yet to start begins no earlier than last.
-func releaseLimit(asm *reassembly.Assembler, last time.Time) time.Time {
-	limit, pending := asm.Watermark()
-	if !pending || last.Before(limit) {
-		limit = last
+// ranked is a row's place in the sorted output. Rows are sorted by their
+// first packet's time, then addresses and ports (report.CompareRows),
+// except that a connection whose first packet is stamped more than
+// maxTimeJump before a packet read earlier (the capture's clock stepped
+// back) sorts as if stamped at the latest time read then (Result.Seen),
+// after the rows read before it. The key depends only on the packets up
+// to the connection's first, so it is the same however connections are
+// sharded, and no key still to come is below releaseLimit: rows can be
+// written early without holding every row of a capture whose clock once
+// stepped back.
+type ranked struct {
+	key   time.Time
+	order uint64 // reassembly.Result.Order
+	row   *report.Row
+}
+
+func rankOf(r *reassembly.Result) ranked {
+	key := r.First
+	if key.Before(r.Seen.Add(-maxTimeJump)) {
+		key = r.Seen
 	}
-	return limit
+	return ranked{key: key, order: r.Order}
+}
+
+// less orders by key, then the output order, then creation order. Rows
+// the first two cannot tell apart are on the same ports, so one Assembler
+// (the same worker at any -j) made both, in the order of their packets:
+// the order is total and no back end's timing can change it.
+func (a *ranked) less(b *ranked) bool {
+	if c := a.key.Compare(b.key); c != 0 {
+		return c < 0
+	}
+	if c := report.CompareRows(a.row, b.row); c != 0 {
+		return c < 0
+	}
+	return a.order < b.order
+}
+
+// releaseLimit is how far rows of asm may be released (ranked keys before
+// the result) once the capture has reached latest: a connection not yet
+// emitted began when the capture had reached its Watermark, one yet to
+// start will begin when it has reached latest or later, and the key of
+// either is at most maxTimeJump before that (rankOf).
+func releaseLimit(asm *reassembly.Assembler, latest time.Time) time.Time {
+	limit, pending := asm.Watermark()
+	if !pending || latest.Before(limit) {
+		limit = latest
+	}
+	return limit.Add(-maxTimeJump)
 }

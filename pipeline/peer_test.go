@@ -45,7 +45,6 @@ var knownDisagreements = map[string]string{
 	// "AUTH GSSAPI"/"ADAT" commands; Zeek's FTP analyzer decodes ADAT and
 	// feeds the TLS analyzer, tlsscan only reads TLS records on the TCP
 	// stream itself. The data channel (35391 → 55968) is raw TLS and agrees.
-	"globus-url-copy.pcap:60108:row": "TLS inside base64 FTP ADAT commands (GridFTP control channel) is out of tlsscan's scope",
 	// The client's record after its ClientKeyExchange (frame 10) has the
 	// header 14 ffff ff01: a ChangeCipherSpec with version 0xffff and an
 	// impossible length. Zeek disables its analyzer for the whole

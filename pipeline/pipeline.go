@@ -14,6 +14,10 @@ import (
 // Config.Reassembly.MaxConns says otherwise (--max-conns).
 const DefaultMaxConns = reassembly.DefaultMaxConns
 
+// DefaultMaxBuffered is the TLS parsers' buffer budget of a run unless
+// Reassembly.MaxBuffered says otherwise (tlsscan --max-buffer).
+const DefaultMaxBuffered = reassembly.DefaultMaxBuffered
+
 // Config is one run.
 type Config struct {
 	Files []string  // capture files read as one capture ("-": Stdin); Run only
@@ -114,9 +118,12 @@ func runStats(cfg Config, cs capture.Stats, as reassembly.Stats, l *loop) report
 		TCPConns:       as.TCPConns,
 		Evicted:        as.Evicted,
 		IdleClosed:     as.Idle,
+		Oversize:       as.Oversize,
 		TLSConns:       l.sink.rows,
 		Tally:          l.sink.tally,
 		Warnings:       l.warnings,
 		Duration:       time.Since(cfg.Start),
+
+		SessionIDsForgotten: l.sink.sids.Forgotten,
 	}
 }

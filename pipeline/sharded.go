@@ -18,9 +18,13 @@ import (
 // an Assembler, so no connection state is ever shared or locked. A
 // worker's rows go to the merger, which releases them in the same order a
 // single Assembler would: a row waits until every worker has moved past its
-// time (no worker can still start or decide an earlier connection). Output
-// is byte-identical to -j 1, except under connection eviction, whose
-// budget is split between the workers.
+// rank (ranked; no worker can still start or decide an earlier connection).
+// Every worker's Assembler runs on the capture's latest time, not its own
+// packets' (batchItem.latest, and a clock-only item to all workers at each
+// whole second), so idle connections close at the same packet as in one
+// Assembler however the capture's clock jumps. Output is byte-identical to
+// -j 1, except when a budget (connections, buffered bytes) is exceeded:
+// each worker has its share of it.
 //
 // Packets cross goroutines in batches: the source reuses its buffers, so
 // the TCP bytes are copied once into the batch's slab. That copy is the
@@ -35,9 +39,14 @@ const (
 )
 
 type batchItem struct {
-	ci     gopacket.CaptureInfo
-	net    gopacket.Flow
-	off, n int // TCP header and payload in the batch's slab
+	ci  gopacket.CaptureInfo
+	net gopacket.Flow
+	// latest is the capture time the loop had reached with this packet
+	// (its own time or later): the worker's Assembler is ticked with it,
+	// so idle connections close and Result.Seen reads as they would in a
+	// single Assembler that saw every packet.
+	latest time.Time
+	off, n int // TCP header and payload in the batch's slab; n < 0: none, only latest
 }
 
 type batch struct {
@@ -45,20 +54,17 @@ type batch struct {
 	slab  []byte
 	tick  time.Time // live: wall-clock time to close idle connections at
 	first time.Time // when the first item was added (wall clock)
-	// advance: capture time the dispatcher has reached; the worker will
-	// see no earlier packet, so its rows before it can be released.
-	advance time.Time
 }
 
 func (b *batch) reset() {
 	b.items, b.slab = b.items[:0], b.slab[:0]
-	b.tick, b.first, b.advance = time.Time{}, time.Time{}, time.Time{}
+	b.tick, b.first = time.Time{}, time.Time{}
 }
 
 // progress is a worker's report after a batch.
 type progress struct {
 	worker int
-	rows   []*report.Row
+	rows   []ranked
 	// limit: no row this worker has yet to hand over sorts before it.
 	limit time.Time
 	final bool
@@ -77,6 +83,7 @@ type sharded struct {
 	wg       sync.WaitGroup
 	merged   chan reassembly.Stats // the merger's sum of the workers' counters
 	advanced time.Time             // capture time every worker was last moved to
+	latest   time.Time             // the loop's latest capture time
 }
 
 func newSharded(cfg Config, sink *rowSink) *sharded {
@@ -113,8 +120,8 @@ func (s *sharded) merge(sink *rowSink) {
 	finished := make([]bool, s.workers)
 	finals := 0
 	for p := range s.results {
-		for _, row := range p.rows {
-			sink.push(row)
+		for _, rk := range p.rows {
+			sink.push(rk.row, rk)
 		}
 		limits[p.worker] = p.limit
 		if p.final {
@@ -123,6 +130,7 @@ func (s *sharded) merge(sink *rowSink) {
 			stats.TCPConns += p.stats.TCPConns
 			stats.Evicted += p.stats.Evicted
 			stats.Idle += p.stats.Idle
+			stats.Oversize += p.stats.Oversize
 		}
 		if finals == s.workers {
 			break
@@ -167,20 +175,24 @@ func (s *sharded) idle(now time.Time) {
 	}
 }
 
-func (s *sharded) add(seg *capture.Segment, _ time.Time) {
-	t := seg.CI.Timestamp
-	if t.Sub(s.advanced) > time.Second {
-		// Move every worker's clock to the capture's, so one that has
-		// had no packet lately does not hold rows back.
+func (s *sharded) add(seg *capture.Segment, latest time.Time) {
+	s.latest = latest
+	if sec := latest.Truncate(time.Second); sec.After(s.advanced) {
+		// Move every worker's clock to the capture's, in order with its
+		// packets, each time it passes a whole second: the idle timers
+		// check at whole multiples of reassembly's flushEvery (10 s),
+		// so every Assembler closes idle connections at the same packet,
+		// with the same latest time, as a single one would. And a worker
+		// that has had no packet lately does not hold rows back.
 		for j := range s.cur {
-			if s.cur[j] == nil {
-				s.get(j).advance = t
+			idle := s.cur[j] == nil
+			b := s.get(j)
+			b.items = append(b.items, batchItem{latest: latest, n: -1})
+			if idle {
 				s.send(j)
-			} else if s.cur[j].advance.Before(t) {
-				s.cur[j].advance = t
 			}
 		}
-		s.advanced = t
+		s.advanced = sec
 	}
 	i := int(reassembly.FlowHash(seg.Net, seg.TCP.TransportFlow()) % uint64(s.workers))
 	b := s.get(i)
@@ -192,8 +204,8 @@ func (s *sharded) add(seg *capture.Segment, _ time.Time) {
 	b.slab = append(b.slab, seg.TCP.Payload...)
 	ci := seg.CI
 	ci.AncillaryData = nil
-	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, off: off, n: len(b.slab) - off})
-	if len(b.items) == batchPackets || len(b.slab) >= batchBytes-64<<10 ||
+	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off})
+	if len(b.items) >= batchPackets || len(b.slab) >= batchBytes-64<<10 ||
 		(s.stream && time.Since(b.first) > batchAge) {
 		s.send(i)
 	}
@@ -201,6 +213,11 @@ func (s *sharded) add(seg *capture.Segment, _ time.Time) {
 
 func (s *sharded) finish() reassembly.Stats {
 	for i := range s.cur {
+		// Every worker reaches the capture's last time before its
+		// connections are flushed: those idle by then close as idle,
+		// as in a single Assembler.
+		b := s.get(i)
+		b.items = append(b.items, batchItem{latest: s.latest, n: -1})
 		s.send(i)
 		close(s.inbox[i])
 	}
@@ -211,10 +228,12 @@ func (s *sharded) finish() reassembly.Stats {
 
 func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results chan<- progress) {
 	conv := report.NewConverter(cfg.Detail)
-	var rows []*report.Row
+	var rows []ranked
 	asm := reassembly.New(assemblerOptions(cfg, cfg.Workers), func(r *reassembly.Result) {
 		if r.Conn.IsTLS() {
-			rows = append(rows, rowOf(conv, r))
+			rk := rankOf(r)
+			rk.row = rowOf(conv, r)
+			rows = append(rows, rk)
 		}
 	})
 	var tcp layers.TCP
@@ -225,19 +244,20 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 	}
 	for b := range in {
 		for _, it := range b.items {
+			if it.latest.After(last) {
+				last = it.latest
+			}
+			asm.Tick(it.latest)
+			if it.n < 0 {
+				continue // the clock alone (sharded.add)
+			}
 			if tcp.DecodeFromBytes(b.slab[it.off:it.off+it.n], gopacket.NilDecodeFeedback) != nil {
 				continue // decoded once already; cannot fail on the same bytes
-			}
-			if it.ci.Timestamp.After(last) {
-				last = it.ci.Timestamp
 			}
 			asm.Add(it.net, &tcp, it.ci)
 		}
 		if !b.tick.IsZero() {
 			asm.Tick(b.tick)
-		}
-		if b.advance.After(last) {
-			last = b.advance
 		}
 		b.reset()
 		free <- b

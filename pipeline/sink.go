@@ -27,6 +27,9 @@ type rowSink struct {
 	err   error
 	rows  uint64       // rows written
 	tally report.Tally // their values, for the summary
+	// sids decides session_id_rejected across rows, in the order they
+	// are written (sorted, so the same for -j 1 and -j N).
+	sids *report.SessionIDs
 	// ended is set when output ends early (write error, -c), to stop the
 	// loop, which in a sharded run is another goroutine. An atomic, not a
 	// channel: the loop looks at it once per packet.
@@ -34,32 +37,33 @@ type rowSink struct {
 }
 
 func newRowSink(cfg Config, out report.Writer) *rowSink {
-	return &rowSink{cfg: cfg, out: out}
+	return &rowSink{cfg: cfg, out: out, sids: report.NewSessionIDs(0)}
 }
 
-// push takes a decided row.
-func (k *rowSink) push(row *report.Row) {
+// push takes a decided row and its place in the output (rankOf).
+func (k *rowSink) push(row *report.Row, rank ranked) {
 	if k.cfg.Stream {
 		k.write(row)
 	} else {
 		// Rows wait in a heap until no connection still undecided can
 		// sort before them, so memory holds only the handshakes in
 		// progress, not every row of the capture.
-		heap.Push(&k.ready, row)
+		rank.row = row
+		heap.Push(&k.ready, rank)
 	}
 }
 
-// release writes the waiting rows that sort before limit.
+// release writes the waiting rows whose rank is before limit.
 func (k *rowSink) release(limit time.Time) {
-	for k.ready.Len() > 0 && k.ready[0].Time.Before(limit) {
-		k.write(heap.Pop(&k.ready).(*report.Row))
+	for k.ready.Len() > 0 && k.ready[0].key.Before(limit) {
+		k.write(heap.Pop(&k.ready).(ranked).row)
 	}
 }
 
 // flush writes every waiting row: the input has ended.
 func (k *rowSink) flush() {
 	for k.ready.Len() > 0 {
-		k.write(heap.Pop(&k.ready).(*report.Row))
+		k.write(heap.Pop(&k.ready).(ranked).row)
 	}
 }
 
@@ -68,6 +72,15 @@ func (k *rowSink) full() bool { return k.cfg.MaxRows > 0 && k.rows >= k.cfg.MaxR
 func (k *rowSink) write(row *report.Row) {
 	if k.err != nil || k.full() {
 		return
+	}
+	// The one serial, ordered point of the run: a row's flag can depend
+	// on the rows written before it. Streamed rows come in decision
+	// order, which at -j N is the workers' timing, so they never carry
+	// the flag: identical input gives identical rows.
+	if k.cfg.Stream {
+		report.DropSessionIDRejected(row)
+	} else {
+		k.sids.Apply(row)
 	}
 	k.rows++
 	k.tally.Add(row)
@@ -91,17 +104,17 @@ func (k *rowSink) done() bool {
 	}
 }
 
-// rowHeap orders rows by report.CompareRows.
-type rowHeap []*report.Row
+// rowHeap orders rows by rank (ranked.less).
+type rowHeap []ranked
 
 func (h rowHeap) Len() int           { return len(h) }
-func (h rowHeap) Less(i, j int) bool { return report.CompareRows(h[i], h[j]) < 0 }
+func (h rowHeap) Less(i, j int) bool { return h[i].less(&h[j]) }
 func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *rowHeap) Push(x any)        { *h = append(*h, x.(*report.Row)) }
+func (h *rowHeap) Push(x any)        { *h = append(*h, x.(ranked)) }
 func (h *rowHeap) Pop() any {
 	old := *h
 	r := old[len(old)-1]
-	old[len(old)-1] = nil
+	old[len(old)-1] = ranked{}
 	*h = old[:len(old)-1]
 	return r
 }

@@ -55,6 +55,9 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 		Alert:         s.Alert,
 		Flags:         s.Flags,
 		History:       s.History,
+
+		SessionIDOffered: s.SessionIDOffered,
+		SessionIDIssued:  s.SessionIDIssued,
 	}
 	if s.HasVersion {
 		row.Version = s.Version.String()

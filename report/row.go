@@ -63,6 +63,13 @@ type Row struct {
 
 	// Detail carries the JSON-only fields; nil renders nothing.
 	Detail *Detail
+
+	// SessionIDOffered and SessionIDIssued are the summary's session ID
+	// keys (tlsparse.Summary), which the pipeline uses to decide
+	// FlagSessionIDRejected across connections. Internal: no writer
+	// prints them.
+	SessionIDOffered tlsparse.SessionIDKey
+	SessionIDIssued  tlsparse.SessionIDKey
 }
 
 // Detail is what JSON lines add beyond the CSV columns.
@@ -104,11 +111,17 @@ type RunStats struct {
 	TLSConns       uint64
 	Evicted        uint64 // connections dropped by the memory budget
 	IdleClosed     uint64 // connections closed by the idle timer
+	Oversize       uint64 // connections that stopped buffering at the buffer budget (--max-buffer)
 	KernelReceived uint64 // live capture only
 	KernelDropped  uint64 // live capture only
 	Live           bool
 	Duration       time.Duration
 	Warnings       []string // file-level problems, each naming file and packet
+
+	// SessionIDsForgotten counts the issued session IDs dropped from the
+	// pipeline's bounded set: a later rejection of one of them is not
+	// flagged session_id_rejected.
+	SessionIDsForgotten uint64
 
 	// Tally counts the rows written by column value.
 	Tally

@@ -78,9 +78,21 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		b = append(b, " (memory budget reached; their rows may be incomplete)"...)
 		line()
 	}
+	if s.Oversize != 0 {
+		b = append(b, "oversize connections "...)
+		b = strconv.AppendUint(b, s.Oversize, 10)
+		b = append(b, " (buffer budget reached, see --max-buffer; each row is flagged oversize)"...)
+		line()
+	}
 	if s.IdleClosed != 0 {
 		b = append(b, "idle connections closed "...)
 		b = strconv.AppendUint(b, s.IdleClosed, 10)
+		line()
+	}
+	if s.SessionIDsForgotten != 0 {
+		b = append(b, "session IDs forgotten "...)
+		b = strconv.AppendUint(b, s.SessionIDsForgotten, 10)
+		b = append(b, " (issued IDs past the set's limit; a later rejection of one is not flagged)"...)
 		line()
 	}
 	// Both zero means the platform gave no statistics, not a perfect capture.

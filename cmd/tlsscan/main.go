@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,10 @@ flags:
   --max-conns N      track at most N connections at once (default 100000,
                      about 1 KB each); past it the least recently active
                      are evicted and counted in the summary
+  --max-buffer SIZE  hold at most SIZE bytes of TLS records and handshake
+                     messages over all connections (default 64M; K, M, G
+                     are powers of 1024); a connection whose message does
+                     not fit is flagged oversize and counted in the summary
   --format FORMAT    table (default), csv or json (JSON lines)
   -o FILE            write the rows to FILE instead of standard output
   -q                 no summary
@@ -68,17 +73,23 @@ func main() {
 	// tlsscan's live heap is a few MB, so with Go's default pacing the
 	// collector runs constantly and its write barriers cost ~9% of a
 	// handshake-heavy run. A lazier pace saves that; the soft limit makes
-	// the collector work harder again as the heap nears it, keeping RSS
-	// under the 64 MiB budget (BENCHMARKS.md). GOGC and GOMEMLIMIT, when
-	// set, win.
+	// the collector work harder again as the heap nears it: 48 MiB plus
+	// the TLS buffer budget (--max-buffer), which is the most the parsers
+	// may hold on top of the base (BENCHMARKS.md, README "Limits"). GOGC
+	// and GOMEMLIMIT, when set, win.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		memLimitBase = 48 << 20
+		debug.SetMemoryLimit(memLimitBase + pipeline.DefaultMaxBuffered)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// memLimitBase is the soft memory limit without the buffer budget; run
+// adds --max-buffer to it. 0 (tests, GOMEMLIMIT set) leaves the limit be.
+var memLimitBase int64
 
 type fileList []string
 
@@ -107,6 +118,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	writeFile := fs.String("w", "", "")
 	jobs := fs.Int("j", runtime.NumCPU(), "")
 	maxConns := fs.Int("max-conns", pipeline.DefaultMaxConns, "")
+	maxBuffer := fs.String("max-buffer", strconv.FormatInt(pipeline.DefaultMaxBuffered, 10), "")
 
 	// Flags and file names may be interleaved, as with tcpdump and tshark.
 	rest := args
@@ -157,6 +169,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		errorf(stderr, "--max-conns wants a number of connections of at least 1")
 		return exitUsage
 	}
+	maxBuffered, ok := parseSize(*maxBuffer)
+	if !ok || maxBuffered < 1<<16 {
+		errorf(stderr, "--max-buffer wants a size of at least 64K (e.g. 64M), not %q", *maxBuffer)
+		return exitUsage
+	}
+	if memLimitBase > 0 {
+		debug.SetMemoryLimit(memLimitBase + maxBuffered)
+	}
 	if *jobs < 1 {
 		errorf(stderr, "-j wants a number of workers of at least 1")
 		return exitUsage
@@ -204,6 +224,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Start:   start,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
+	cfg.Reassembly.MaxBuffered = maxBuffered
 	stop := make(chan struct{})
 	var once sync.Once
 	closeStop := func() { once.Do(func() { close(stop) }) }
@@ -275,4 +296,28 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// parseSize reads a byte count with an optional K, M or G suffix (powers of
+// 1024).
+func parseSize(s string) (int64, bool) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'K', 'k':
+			mult = 1 << 10
+		case 'M', 'm':
+			mult = 1 << 20
+		case 'G', 'g':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, false
+	}
+	return v * mult, true
 }

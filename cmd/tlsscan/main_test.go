@@ -40,6 +40,10 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"--nope", empty}, exitUsage},
 		{"bad format", []string{"--format", "xml", empty}, exitUsage},
 		{"zero max-conns", []string{"--max-conns", "0", empty}, exitUsage},
+		{"max-buffer not a size", []string{"--max-buffer", "lots", empty}, exitUsage},
+		{"max-buffer below 64K", []string{"--max-buffer", "63K", empty}, exitUsage},
+		{"max-buffer 64K", []string{"--max-buffer", "64K", empty}, exitOK},
+		{"max-buffer 1G", []string{"--max-buffer", "1g", empty}, exitOK},
 		{"zero workers", []string{"-j", "0", empty}, exitUsage},
 		{"bad filter", []string{"-f", "port 99999", empty}, exitUsage},
 		{"-w without -i", []string{"-w", filepath.Join(dir, "x.pcap"), empty}, exitUsage},
@@ -200,3 +204,27 @@ func TestWriteErrorKeepsSummary(t *testing.T) {
 type brokenPipe struct{}
 
 func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"65536", 65536, true},
+		{"64K", 64 << 10, true},
+		{"64m", 64 << 20, true},
+		{"2G", 2 << 30, true},
+		{"", 0, false},
+		{"M", 0, false},
+		{"-1M", 0, false},
+		{"1.5M", 0, false},
+		{"64MB", 0, false},
+		{"9999999999G", 0, false},
+	} {
+		got, ok := parseSize(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
