@@ -32,7 +32,7 @@ type loop struct {
 	sink       *rowSink
 	fileErrors []*capture.FileError
 	warnings   []string
-	timeWarned map[string]bool // files already warned about a time jump
+	timeWarned map[timeWarnKey]bool // files already warned about a time jump, by direction
 }
 
 // run reads src to its end (or until Stop or the output ends) and hands
@@ -92,24 +92,32 @@ func (l *loop) noteTimeJump(seg *capture.Segment, latest time.Time, idle time.Du
 		return
 	}
 	t := seg.CI.Timestamp
-	var what string
-	switch {
-	case t.Before(latest.Add(-maxTimeJump)):
-		what = fmt.Sprintf("timestamp goes back %v (rows near it may be out of order)", latest.Sub(t).Round(time.Millisecond))
-	case t.After(latest.Add(idle)):
-		what = fmt.Sprintf("timestamp jumps %v forward (connections open before it are closed as idle)", t.Sub(latest).Round(time.Millisecond))
-	default:
+	back := t.Before(latest.Add(-maxTimeJump))
+	if !back && !t.After(latest.Add(idle)) {
 		return
 	}
-	key := seg.File + what[:12]
-	if l.timeWarned == nil {
-		l.timeWarned = map[string]bool{}
-	}
+	// Once per file and direction: look that up before formatting
+	// anything, since every packet of a file merged behind a later one
+	// goes back.
+	key := timeWarnKey{seg.File, back}
 	if l.timeWarned[key] {
 		return
 	}
+	if l.timeWarned == nil {
+		l.timeWarned = map[timeWarnKey]bool{}
+	}
 	l.timeWarned[key] = true
+	what := fmt.Sprintf("timestamp jumps %v forward (connections open before it are closed as idle)", t.Sub(latest).Round(time.Millisecond))
+	if back {
+		what = fmt.Sprintf("timestamp goes back %v (rows near it may be out of order)", latest.Sub(t).Round(time.Millisecond))
+	}
 	l.warnings = append(l.warnings, fmt.Sprintf("%s: packet %d: %s", seg.File, seg.Packet, what))
+}
+
+// timeWarnKey is a file and a direction of time jump (back or forward).
+type timeWarnKey struct {
+	file string
+	back bool
 }
 
 // idleTimeout is the assembler's idle timeout for cfg.

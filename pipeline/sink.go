@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"container/heap"
 	"sync/atomic"
 	"time"
 
@@ -49,21 +48,21 @@ func (k *rowSink) push(row *report.Row, rank ranked) {
 		// sort before them, so memory holds only the handshakes in
 		// progress, not every row of the capture.
 		rank.row = row
-		heap.Push(&k.ready, rank)
+		k.ready.push(rank)
 	}
 }
 
 // release writes the waiting rows whose rank is before limit.
 func (k *rowSink) release(limit time.Time) {
 	for k.ready.Len() > 0 && k.ready[0].key.Before(limit) {
-		k.write(heap.Pop(&k.ready).(ranked).row)
+		k.write(k.ready.pop().row)
 	}
 }
 
 // flush writes every waiting row: the input has ended.
 func (k *rowSink) flush() {
 	for k.ready.Len() > 0 {
-		k.write(heap.Pop(&k.ready).(ranked).row)
+		k.write(k.ready.pop().row)
 	}
 }
 
@@ -104,17 +103,47 @@ func (k *rowSink) done() bool {
 	}
 }
 
-// rowHeap orders rows by rank (ranked.less).
+// rowHeap is a min-heap of rows by rank (ranked.less). It is written out
+// rather than driven by container/heap, whose interface{} Push and Pop box
+// every ranked value: two allocations per row on the hot path.
 type rowHeap []ranked
 
-func (h rowHeap) Len() int           { return len(h) }
-func (h rowHeap) Less(i, j int) bool { return h[i].less(&h[j]) }
-func (h rowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *rowHeap) Push(x any)        { *h = append(*h, x.(ranked)) }
-func (h *rowHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = ranked{}
-	*h = old[:len(old)-1]
-	return r
+func (h rowHeap) Len() int { return len(h) }
+
+func (h *rowHeap) push(r ranked) {
+	*h = append(*h, r)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q[i].less(&q[p]) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *rowHeap) pop() ranked {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = ranked{}
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l].less(&q[m]) {
+			m = l
+		}
+		if r := l + 1; r < n && q[r].less(&q[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
 }

@@ -56,6 +56,12 @@ func (b *Budget) take(n int64) bool {
 
 func (b *Budget) give(n int64) { b.used -= n }
 
+// exactUpTo is the largest known length a buffer gets at once: every
+// record (at most 18 KB) and the common handshake messages are gathered in
+// one allocation; a longer message grows by doubling, so that a length
+// claimed but never sent costs only what arrived.
+const exactUpTo = 32 << 10
+
 // appendHeld appends p to *buf, growing it inside the budget: doubling, but
 // never past whole (the length the buffer is known to need), so that a
 // message whose length is known gets exactly its size. It reports false,
@@ -69,6 +75,9 @@ func appendHeld(bud *Budget, buf *[]byte, p []byte, whole int) bool {
 	}
 	need := len(b) + len(p)
 	c := max(min(2*cap(b), whole), need, 64)
+	if whole <= exactUpTo {
+		c = max(whole, need)
+	}
 	if bud != nil && !bud.take(int64(c-cap(b))) {
 		return false
 	}

@@ -2,8 +2,7 @@ package tlsparse
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
+	"hash/maphash"
 	"maps"
 )
 
@@ -48,19 +47,21 @@ type Summary struct {
 	Errors      []string // "client: ..." / "server: ..."
 }
 
-// SessionIDKey stands for a non-empty session ID across connections: the
-// first 8 bytes of its SHA-256, so it is fixed-size whatever the ID's
-// length and the same from run to run; two IDs share a key by a 2^-64
-// chance, and a peer cannot choose an ID that matches another's key. 0 is
-// no ID.
+// SessionIDKey stands for a non-empty session ID across connections: a
+// 64-bit hash of it, seeded at random once per process (hash/maphash), so
+// it is fixed-size whatever the ID's length and the same for every Conn of
+// a run; two IDs share a key by a 2^-64 chance, and since the seed is
+// secret a peer cannot choose an ID that matches another's key. A key
+// never leaves the process. 0 is no ID.
 type SessionIDKey uint64
+
+var sessionIDSeed = maphash.MakeSeed()
 
 func sessionIDKey(id []byte) SessionIDKey {
 	if len(id) == 0 {
 		return 0
 	}
-	sum := sha256.Sum256(id)
-	if k := SessionIDKey(binary.BigEndian.Uint64(sum[:8])); k != 0 {
+	if k := SessionIDKey(maphash.Bytes(sessionIDSeed, id)); k != 0 {
 		return k
 	}
 	return 1

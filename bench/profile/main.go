@@ -23,6 +23,7 @@ func main() {
 	cpu := flag.String("cpu", "cpu.prof", "write the CPU profile to `FILE`")
 	mem := flag.String("mem", "", "write an allocation profile to `FILE`")
 	rounds := flag.Int("n", 1, "analyze the files `N` times (longer profile)")
+	workers := flag.Int("j", 1, "shard over `N` workers, as tlsscan -j")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: profile [-cpu FILE] [-mem FILE] [-n N] CAPTURE...")
@@ -42,7 +43,7 @@ func main() {
 	var rows uint64
 	for i := 0; i < *rounds; i++ {
 		w := report.NewWriter(io.Discard, report.FormatCSV, report.Options{})
-		res, err := pipeline.Run(pipeline.Config{Files: flag.Args()}, w)
+		res, err := pipeline.Run(pipeline.Config{Files: flag.Args(), Workers: *workers}, w)
 		if err != nil {
 			fail(err)
 		}

@@ -73,23 +73,21 @@ func main() {
 	// tlsscan's live heap is a few MB, so with Go's default pacing the
 	// collector runs constantly and its write barriers cost ~9% of a
 	// handshake-heavy run. A lazier pace saves that; the soft limit makes
-	// the collector work harder again as the heap nears it: 48 MiB plus
-	// the TLS buffer budget (--max-buffer), which is the most the parsers
-	// may hold on top of the base (BENCHMARKS.md, README "Limits"). GOGC
-	// and GOMEMLIMIT, when set, win.
+	// the collector work harder again as the heap nears it, keeping RSS
+	// under the 64 MiB budget (BENCHMARKS.md). A flood that fills the TLS
+	// buffer budget (--max-buffer) takes the live heap past this soft
+	// limit; the collector then runs often (at most half the CPU, by the
+	// runtime's rule), which such a run pays in time rather than every
+	// run paying it in memory (BENCHMARKS.md "Floods"). GOGC and
+	// GOMEMLIMIT, when set, win.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		memLimitBase = 48 << 20
-		debug.SetMemoryLimit(memLimitBase + pipeline.DefaultMaxBuffered)
+		debug.SetMemoryLimit(48 << 20)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
-
-// memLimitBase is the soft memory limit without the buffer budget; run
-// adds --max-buffer to it. 0 (tests, GOMEMLIMIT set) leaves the limit be.
-var memLimitBase int64
 
 type fileList []string
 
@@ -173,9 +171,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok || maxBuffered < 1<<16 {
 		errorf(stderr, "--max-buffer wants a size of at least 64K (e.g. 64M), not %q", *maxBuffer)
 		return exitUsage
-	}
-	if memLimitBase > 0 {
-		debug.SetMemoryLimit(memLimitBase + maxBuffered)
 	}
 	if *jobs < 1 {
 		errorf(stderr, "-j wants a number of workers of at least 1")
