@@ -9,8 +9,11 @@
 // are one table (history.go).
 //
 // It knows nothing of packets, files or gopacket and does no I/O, so it can be
-// fuzzed from raw bytes. It imports only the standard library and
-// golang.org/x/crypto/cryptobyte.
+// fuzzed from raw bytes. It imports only the standard library,
+// golang.org/x/crypto/cryptobyte and, for decrypting records with secrets
+// from a key log (decrypt.go), golang.org/x/crypto/chacha20poly1305. The
+// secrets come in as values through the Keys interface (keys.go); reading
+// key log files is the keylog package's job.
 //
 // # Ownership (zero-copy contract)
 //

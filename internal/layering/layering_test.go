@@ -26,9 +26,10 @@ var allowed = map[string]struct {
 	"pipeline":       {project: []string{"capture", "reassembly", "report"}, external: []string{"github.com/gopacket/gopacket"}},
 	"capture":        {project: []string{"capture/filter"}, external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf", "golang.org/x/sys"}},
 	"capture/filter": {external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf"}},
+	"keylog":         {project: []string{"tlsparse"}},
 	"reassembly":     {project: []string{"tlsparse"}, external: []string{"github.com/gopacket/gopacket"}},
 	"report":         {project: []string{"tlsparse"}, external: []string{"github.com/olekukonko/tablewriter"}},
-	"tlsparse":       {external: []string{"golang.org/x/crypto/cryptobyte"}},
+	"tlsparse":       {external: []string{"golang.org/x/crypto/cryptobyte", "golang.org/x/crypto/chacha20poly1305"}},
 }
 
 type pkg struct {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package keylog
+
+const raceEnabled = false
