@@ -96,7 +96,7 @@ func goldenInputs(t *testing.T) map[string][]string {
 				inputs[dir] = append(inputs[dir], path)
 				return nil
 			}
-			if strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".txt") || strings.HasSuffix(path, "README") {
+			if strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".txt") || strings.HasSuffix(path, "README") || strings.HasSuffix(path, ".keys") {
 				return nil
 			}
 			inputs[rel] = []string{path}
