@@ -957,7 +957,11 @@ func TestConnSplit(t *testing.T) {
 			}
 			compare("byte at a time", sc.run(t, -1, bytewise))
 			rng := rand.New(rand.NewPCG(1, uint64(len(sc.name))))
-			for r := range 20 {
+			rounds := 20
+			if testing.Short() {
+				rounds = 3
+			}
+			for r := range rounds {
 				compare(fmt.Sprintf("random pieces #%d", r), sc.run(t, -1, func(b []byte) [][]byte {
 					var out [][]byte
 					for len(b) > 0 {

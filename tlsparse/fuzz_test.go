@@ -583,7 +583,11 @@ func TestConnRealCaptures(t *testing.T) {
 			for _, e := range rc.evs {
 				total += len(e.data)
 			}
-			step = max(step, total*total>>29)
+			budget := 29
+			if testing.Short() {
+				budget = 26
+			}
+			step = max(step, total*total>>budget)
 			for i, e := range rc.evs {
 				for k := 1; k < len(e.data); k += step {
 					compare(fmt.Sprintf("segment %d split at %d", i, k), sc.run(t, i, splitAt(k)))
