@@ -39,6 +39,7 @@ type Conn struct {
 	chTicket     bool // non-empty session ticket offered
 	chOffers13   bool
 	pskOffered   bool // in any ClientHello of this handshake
+	phaOffered   bool // post_handshake_auth in any ClientHello of this handshake
 	ticketOffers bool // any ClientHello offered a non-empty ticket
 
 	// ServerHello facts (the final one, not a HelloRetryRequest).
@@ -918,6 +919,7 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 	c.chTicket = len(ch.SessionTicket) > 0
 	c.chOffers13 = c.chOffers13 || ch.OffersTLS13()
 	c.pskOffered = c.pskOffered || ch.HasPSK
+	c.phaOffered = c.phaOffered || ch.PostHandshakeAuth
 	c.ticketOffers = c.ticketOffers || c.chTicket
 	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
 }

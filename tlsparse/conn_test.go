@@ -492,6 +492,35 @@ func scenarios() []scenario {
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CsiI"},
 		},
 		{
+			// post_handshake_auth is cleartext in the ClientHello: the
+			// server may ask for a certificate after the handshake, so
+			// the connection says the question stays open. On a TLS
+			// 1.2 server the extension means nothing.
+			name: "TLS 1.3 client offering post-handshake auth",
+			evs: []event{
+				send(0, chSpec{SNI: "tls13.test", Versions: []Version{v13}, KeyShare: true,
+					Extra: []Extension{mkExt(ExtPostHandshakeAuth, nil)}}.rec()),
+				send(1, hsRec(v12, shSpec{Suite: 0x1301, SupportedVersion: v13}.msg()), enc(0x51)),
+				send(0, appRec(v12, 53, 0x53)),
+			},
+			want: outcome{Client: 0, SawHello: true, Version: v13, SNI: "tls13.test",
+				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Established: true, Flags: FlagsOf(FlagEncryptedHandshake, FlagPHAOffered), History: "Cs"},
+		},
+		{
+			name: "post-handshake auth offered, TLS 1.2 negotiated: no flag",
+			evs: []event{
+				send(0, chSpec{SNI: "www.test", Versions: []Version{v13, v12}, KeyShare: true,
+					Extra: []Extension{mkExt(ExtPostHandshakeAuth, nil)}}.rec()),
+				send(1, tls12Server(shSpec{}, nil)),
+				send(0, hsRec(v12, ckeMsg()), clientFinish(v12)),
+				send(1, serverFinish(v12)),
+			},
+			want: outcome{Client: 0, SawHello: true, Version: v12, SNI: "www.test",
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: 0, ServerCerts: 2,
+				Established: true, History: "CsxknGIi"},
+		},
+		{
 			name: "TLS 1.3 full handshake without compatibility mode",
 			evs: []event{
 				send(0, chSpec{Versions: []Version{v13}, KeyShare: true, ALPN: []string{"h2"}}.rec()),

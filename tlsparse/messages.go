@@ -35,6 +35,7 @@ type ClientHello struct {
 	SupportedVersions []Version // supported_versions, in order
 	HasPSK            bool      // pre_shared_key offered
 	EarlyData         bool
+	PostHandshakeAuth bool // post_handshake_auth: a TLS 1.3 server may ask for a certificate later
 	Anomalies         []Anomaly
 }
 
@@ -196,6 +197,8 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 			ch.HasPSK = true
 		case ExtEarlyData:
 			ch.EarlyData = true
+		case ExtPostHandshakeAuth:
+			ch.PostHandshakeAuth = true
 		}
 	}
 	return ch, nil

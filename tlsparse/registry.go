@@ -107,6 +107,7 @@ const (
 	ExtCookie               ExtensionType = 44
 	ExtPSKKeyExchangeModes  ExtensionType = 45
 	ExtCertAuthorities      ExtensionType = 47
+	ExtPostHandshakeAuth    ExtensionType = 49
 	ExtKeyShare             ExtensionType = 51
 	ExtRenegotiationInfo    ExtensionType = 0xff01
 )

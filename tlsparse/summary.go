@@ -250,6 +250,13 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	}
 	if tls13 {
 		flags.Set(FlagEncryptedHandshake)
+		if c.phaOffered {
+			// The ClientHello says so in the clear: the server may
+			// ask for a certificate at any time after the handshake,
+			// encrypted, so client authentication stays open for the
+			// connection's whole life, not just its handshake.
+			flags.Set(FlagPHAOffered)
+		}
 	}
 	if sv.msgs.has(TypeNewSessionTicket) && !tls13 {
 		flags.Set(FlagTicketIssued)

@@ -103,6 +103,7 @@ const (
 	FlagNoCertificateAlert                           // SSLv3 no_certificate alert
 	FlagOversize                                     // a buffer did not fit the run's Budget: some bytes were passed over unread
 	FlagPartial                                      // a direction's start was not captured
+	FlagPHAOffered                                   // TLS 1.3: the client offered post-handshake authentication
 	FlagPSKRejected                                  // pre_shared_key offered, not selected
 	FlagServerCertEmpty                              // the server's Certificate was empty
 	FlagSessionIDRejected                            // session ID offered, full TLS <= 1.2 handshake; kept by the pipeline only if issued earlier (Summary.SessionIDOffered)
@@ -129,6 +130,7 @@ var flagNames = [...]string{
 	FlagNoCertificateAlert:           "no_certificate_alert",
 	FlagOversize:                     "oversize",
 	FlagPartial:                      "partial",
+	FlagPHAOffered:                   "pha_offered",
 	FlagPSKRejected:                  "psk_rejected",
 	FlagServerCertEmpty:              "server_cert_empty",
 	FlagSessionIDRejected:            "session_id_rejected",

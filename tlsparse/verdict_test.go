@@ -30,7 +30,7 @@ func TestVerdictStrings(t *testing.T) {
 		{ClientCert(5), "ClientCert(5)"},
 		{FlagEvicted, "evicted"},
 		{Flag(0), "Flag(0)"},
-		{flagEnd, "Flag(23)"},
+		{flagEnd, "Flag(24)"},
 		{Flags(0), ""},
 		{FlagsOf(FlagTruncated, FlagClientAuthFailed, FlagTruncated), "client_auth_failed;truncated"},
 	} {
