@@ -162,12 +162,16 @@ type ranked struct {
 	row   *report.Row
 }
 
-func rankOf(r *reassembly.Result) ranked {
+// rankedRow turns a decided connection into its row, with its place in
+// the output: what both back ends hand the sink.
+func rankedRow(conv *report.Converter, r *reassembly.Result) ranked {
 	key := r.First
 	if key.Before(r.Seen.Add(-maxTimeJump)) {
 		key = r.Seen
 	}
-	return ranked{key: key, order: r.Order}
+	s := r.Conn.Summary()
+	row := conv.Row(&s, report.Conn{First: r.First, Addr: r.Addr, Evicted: r.Evicted})
+	return ranked{key: key, order: r.Order, row: row}
 }
 
 // less orders by key, then the output order, then creation order. Rows
@@ -188,7 +192,7 @@ func (a *ranked) less(b *ranked) bool {
 // the result) once the capture has reached latest: a connection not yet
 // emitted began when the capture had reached its Watermark, one yet to
 // start will begin when it has reached latest or later, and the key of
-// either is at most maxTimeJump before that (rankOf).
+// either is at most maxTimeJump before that (rankedRow).
 func releaseLimit(asm *reassembly.Assembler, latest time.Time) time.Time {
 	limit, pending := asm.Watermark()
 	if !pending || latest.Before(limit) {

@@ -21,7 +21,7 @@ func newSerial(cfg Config, sink *rowSink) *serial {
 		sink: sink,
 		asm: reassembly.New(assemblerOptions(cfg, 1), func(r *reassembly.Result) {
 			if r.Conn.IsTLS() {
-				sink.push(rowOf(conv, r), rankOf(r))
+				sink.push(rankedRow(conv, r))
 			}
 		}),
 	}

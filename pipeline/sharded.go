@@ -121,7 +121,7 @@ func (s *sharded) merge(sink *rowSink) {
 	finals := 0
 	for p := range s.results {
 		for _, rk := range p.rows {
-			sink.push(rk.row, rk)
+			sink.push(rk)
 		}
 		limits[p.worker] = p.limit
 		if p.final {
@@ -231,9 +231,7 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 	var rows []ranked
 	asm := reassembly.New(assemblerOptions(cfg, cfg.Workers), func(r *reassembly.Result) {
 		if r.Conn.IsTLS() {
-			rk := rankOf(r)
-			rk.row = rowOf(conv, r)
-			rows = append(rows, rk)
+			rows = append(rows, rankedRow(conv, r))
 		}
 	})
 	var tcp layers.TCP

@@ -4,15 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
 )
-
-// rowOf turns a decided connection into its row.
-func rowOf(conv *report.Converter, r *reassembly.Result) *report.Row {
-	s := r.Conn.Summary()
-	return conv.Row(&s, report.Conn{First: r.First, Addr: r.Addr, Evicted: r.Evicted})
-}
 
 // rowSink is the output end of both back ends: it writes rows (at once
 // when streaming, otherwise in sorted order once nothing earlier can
@@ -39,16 +32,15 @@ func newRowSink(cfg Config, out report.Writer) *rowSink {
 	return &rowSink{cfg: cfg, out: out, sids: report.NewSessionIDs(0)}
 }
 
-// push takes a decided row and its place in the output (rankOf).
-func (k *rowSink) push(row *report.Row, rank ranked) {
+// push takes a decided row with its place in the output (rankedRow).
+func (k *rowSink) push(rk ranked) {
 	if k.cfg.Stream {
-		k.write(row)
+		k.write(rk.row)
 	} else {
 		// Rows wait in a heap until no connection still undecided can
 		// sort before them, so memory holds only the handshakes in
 		// progress, not every row of the capture.
-		rank.row = row
-		k.ready.push(rank)
+		k.ready.push(rk)
 	}
 }
 

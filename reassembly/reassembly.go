@@ -608,10 +608,8 @@ func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
 		// segment made a flight sent a byte per segment cost quadratic
 		// time.
 		conn.Feed(h, sg.Fetch(avail))
-		if end {
-			conn.Close(h, 0)
-		}
-	} else if end {
+	}
+	if end {
 		conn.Close(h, 0)
 	}
 	if s.rst {

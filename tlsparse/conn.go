@@ -88,7 +88,7 @@ type half struct {
 	err       error     // sticky first error
 	gap       bool      // bytes missing: parsing stopped
 	closed    bool      // FIN or RST seen
-	leftover  bool      // the stream ended inside a record
+	leftover  bool      // the caller still held bytes of a cut record at Close
 	partHello bool      // a ClientHello/ServerHello began but never completed
 	adat      *adatHalf // GridFTP: TLS in FTP ADAT lines, decoded (gridftp.go)
 
@@ -151,12 +151,13 @@ func (c *Conn) Gap(h int) {
 
 // Close says half h ended (FIN or RST); pending says how many bytes the
 // caller still held unconsumed (Feed consumes everything, so a caller that
-// only uses Feed passes 0). Bytes of a record cut short, held by the Conn
-// or the caller, make the direction's end a truncation.
+// only uses Feed passes 0). Bytes of a record cut short, held by the
+// caller or by the Conn (half.cutShort), make the direction's end a
+// truncation.
 func (c *Conn) Close(h int, pending int) {
 	hf := &c.half[h]
 	hf.closed = true
-	if (pending > 0 || len(hf.pend) > 0) && hf.Wants() {
+	if pending > 0 && hf.Wants() {
 		hf.leftover = true
 	}
 }

@@ -1,5 +1,7 @@
 package tlsparse
 
+import "encoding/base64"
+
 // GridFTP carries TLS inside FTP's security exchange (RFC 2228). The client
 // sends "AUTH GSSAPI", the server accepts with 334, and then the GSS-API
 // context tokens travel base64-encoded in text lines: the client's in
@@ -91,7 +93,7 @@ type adatHalf struct {
 
 	head  [adatHeadLen]byte // the line's first bytes, to classify it
 	nhead int
-	quad  [4]byte // the base64 values of an unfinished quantum
+	quad  [4]byte // the base64 characters of an unfinished quantum, padding left out
 	nquad int
 	pad   int  // '=' seen in the current quantum
 	ended bool // the token had its padding: no more data characters
@@ -431,12 +433,13 @@ func (a *adatHalf) tokenByte(b byte) {
 		}
 		return
 	}
-	v := base64Value[b]
-	if v == 0xff || a.pad > 0 || a.ended {
+	if a.pad > 0 || a.ended {
 		a.stop(adatBad)
 		return
 	}
-	a.quad[a.nquad] = v
+	// A byte outside the alphabet is found when its quantum is decoded
+	// (flush), before any of the quantum is used.
+	a.quad[a.nquad] = b
 	a.nquad++
 	if a.nquad == 4 {
 		a.flush()
@@ -463,13 +466,17 @@ func (a *adatHalf) endToken() {
 	}
 }
 
-// flush decodes the quantum in quad (2 to 4 values) into out.
+// flush decodes the quantum in quad (2 to 4 characters, its padding left
+// out) into out, with encoding/base64's unpadded standard decoding.
 func (a *adatHalf) flush() {
 	q := a.quad
 	n := a.nquad
 	a.quad, a.nquad, a.pad = [4]byte{}, 0, 0
-	v := uint32(q[0])<<18 | uint32(q[1])<<12 | uint32(q[2])<<6 | uint32(q[3])
-	dec := [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
+	var dec [3]byte
+	if _, err := base64.RawStdEncoding.Decode(dec[:], q[:n]); err != nil {
+		a.stop(adatBad)
+		return
+	}
 	k := n - 1 // bytes the quantum carries
 	if a.decoded+k > adatMaxDecoded {
 		a.stop(adatBad)
@@ -531,16 +538,3 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
-
-// base64Value maps the standard alphabet (RFC 4648 4) to its values and
-// every other byte to 0xff.
-var base64Value = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for i := 0; i < len(alphabet); i++ {
-		t[alphabet[i]] = byte(i)
-	}
-	return t
-}()
