@@ -122,7 +122,7 @@ func testSummary() *RunStats {
 	s := &RunStats{
 		Files: 2, Packets: 123456, Bytes: 5_612_345,
 		NonTCP: 7, DecodeErrors: 1,
-		TCPConns: 12, TLSConns: 4, Evicted: 3,
+		TCPConns: 12, TLSConns: 4, Evicted: 3, IdleClosed: 2, Oversize: 5, SessionIDsForgotten: 6,
 		Warnings: []string{"b.pcap: packet 17: truncated record", "b.pcap: packet 90: snaplen 96 cuts payloads"},
 		Duration: 12_345_678 * time.Nanosecond,
 	}
