@@ -9,11 +9,14 @@ package tlsparse
 //
 //   - TLS 1.3 (RFC 8446): the key schedule of 7.1-7.3 (HKDF-Expand-Label,
 //     traffic key and IV from a traffic secret, KeyUpdate's "traffic upd")
-//     and record protection (5.2, 5.3) for TLS_AES_128_GCM_SHA256,
-//     TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256.
-//     TLS_AES_128_CCM_SHA256 and TLS_AES_128_CCM_8_SHA256 return an
-//     *UnsupportedSuiteError: CCM is in neither the standard library nor
-//     golang.org/x/crypto, and tlsscan writes no cipher mode of its own.
+//     and record protection (5.2, 5.3) for all five suites of RFC 8446
+//     B.4: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+//     TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256 and
+//     TLS_AES_128_CCM_8_SHA256. CCM (RFC 3610, 16- and 8-byte tags) is in
+//     neither the standard library nor golang.org/x/crypto; it comes from
+//     Pion's DTLS stack (github.com/pion/dtls/v4/pkg/crypto/ccm, which
+//     DTLS uses for the same suites), over crypto/aes: tlsscan writes no
+//     cipher mode of its own.
 //   - TLS 1.2 (RFC 5246) with a CLIENT_RANDOM master secret: the PRF
 //     (P_SHA256, P_SHA384) key block, AES-GCM suites (RFC 5288: 4-byte
 //     implicit and 8-byte explicit nonce), ChaCha20-Poly1305 suites
@@ -68,6 +71,7 @@ import (
 	"hash"
 	"math"
 
+	"github.com/pion/dtls/v4/pkg/crypto/ccm"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -133,11 +137,26 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
+// newCCM returns AES-CCM with the given tag length and TLS's 12-byte
+// nonce (RFC 6655 3: L = 3).
+func newCCM(tagLen int) func(key []byte) (cipher.AEAD, error) {
+	return func(key []byte) (cipher.AEAD, error) {
+		b, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		return ccm.NewCCM(b, tagLen, aeadNonceLen)
+	}
+}
+
 // tls13SuiteOf returns the suite's parameters, or an
-// *UnsupportedSuiteError (the CCM suites; anything else is not a TLS 1.3
-// suite).
+// *UnsupportedSuiteError for what is not a TLS 1.3 suite.
 func tls13SuiteOf(id CipherSuite) (tls13Suite, error) {
 	switch id {
+	case suiteAES128CCMSHA256:
+		return tls13Suite{crypto.SHA256, 16, newCCM(16)}, nil
+	case suiteAES128CCM8SHA256:
+		return tls13Suite{crypto.SHA256, 16, newCCM(8)}, nil
 	case suiteAES128GCMSHA256:
 		return tls13Suite{crypto.SHA256, 16, newGCM}, nil
 	case suiteAES256GCMSHA384:

@@ -425,7 +425,7 @@ func certificateSlices(c *Certificate) [][]byte {
 }
 
 func certRequestSlices(cr *CertificateRequest) [][]byte {
-	return append([][]byte{cr.Raw, cr.CertTypes, cr.SigAlgs}, cr.CANames...)
+	return append([][]byte{cr.Raw, cr.CertTypes, cr.SigAlgs, cr.Context}, cr.CANames...)
 }
 
 // hx decodes hex written with optional spaces; for table literals, where

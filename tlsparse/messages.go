@@ -63,6 +63,7 @@ type ServerHello struct {
 	SupportedVersion Version // from supported_versions, 0 when absent
 	HasPSK           bool    // pre_shared_key: the server accepted a PSK
 	HasSessionTicket bool    // session_ticket: the server will issue a ticket
+	EncryptThenMAC   bool    // encrypt_then_mac (RFC 7366): CBC records are MACed after encryption
 	ALPN             []byte
 	HRR              bool // the RFC 8446 4.1.3 HelloRetryRequest random
 	Anomalies        []Anomaly
@@ -92,13 +93,16 @@ type Certificate struct {
 }
 
 // CertificateRequest is a CertificateRequest in its TLS 1.0/1.1 form (types
-// and CA names) or TLS 1.2 form (types, signature algorithms, CA names).
-// TLS 1.3's form is encrypted and never parsed here.
+// and CA names), TLS 1.2 form (types, signature algorithms, CA names) or
+// TLS 1.3 form (a context and extensions; read only with a key log, since
+// it is encrypted).
 type CertificateRequest struct {
 	Raw       []byte
-	CertTypes []byte   // ClientCertificateType values
+	CertTypes []byte   // ClientCertificateType values; none in TLS 1.3
 	SigAlgs   []byte   // 2 bytes each; nil before TLS 1.2
 	CANames   [][]byte // DER-encoded distinguished names; empty means "any"
+	Context   []byte   // TLS 1.3 certificate_request_context (non-empty after the handshake)
+	Anomalies []Anomaly
 }
 
 // NewSessionTicket is a TLS 1.2 (RFC 5077) NewSessionTicket.
@@ -292,6 +296,8 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 			sh.HasPSK = true
 		case ExtSessionTicket:
 			sh.HasSessionTicket = true
+		case ExtEncryptThenMAC:
+			sh.EncryptThenMAC = true
 		case ExtALPN:
 			protos, ok := parseALPNList(e.Data)
 			if !ok || len(protos) != 1 {
@@ -333,9 +339,15 @@ func ParseCertificate(body []byte, tls13 bool) (Certificate, error) {
 	return c, nil
 }
 
-// ParseCertificateRequest parses a TLS 1.0-1.2 CertificateRequest body; the
-// signature algorithms field exists from TLS 1.2 on (RFC 5246 7.4.4).
+// ParseCertificateRequest parses a CertificateRequest body of version v:
+// TLS 1.0-1.2's (RFC 5246 7.4.4; the signature algorithms field exists
+// from TLS 1.2 on) or TLS 1.3's (RFC 8446 4.3.2: a request context and
+// extensions, of which signature_algorithms and certificate_authorities are
+// read).
 func ParseCertificateRequest(body []byte, v Version) (CertificateRequest, error) {
+	if v.IsTLS13() {
+		return parseCertificateRequest13(body)
+	}
 	cr := CertificateRequest{Raw: body}
 	s := cryptobyte.String(body)
 	if !readU8Bytes(&s, &cr.CertTypes) {
@@ -358,6 +370,73 @@ func ParseCertificateRequest(body []byte, v Version) (CertificateRequest, error)
 		cr.CANames = append(cr.CANames, dn)
 	}
 	return cr, nil
+}
+
+func parseCertificateRequest13(body []byte) (CertificateRequest, error) {
+	cr := CertificateRequest{Raw: body}
+	s := cryptobyte.String(body)
+	if !readU8Bytes(&s, &cr.Context) {
+		return cr, pe("CertificateRequest", "certificate_request_context", body, s)
+	}
+	exts, err := parseExtensions(&s, "CertificateRequest", body)
+	if err != nil {
+		return cr, err
+	}
+	if !s.Empty() {
+		return cr, pe("CertificateRequest", "extensions", body, s)
+	}
+	cr.Anomalies = duplicates(exts)
+	for _, e := range exts {
+		d := cryptobyte.String(e.Data)
+		switch e.Type {
+		case ExtSignatureAlgorithms:
+			if !readU16Bytes(&d, &cr.SigAlgs) || len(cr.SigAlgs)%2 != 0 || !d.Empty() {
+				return cr, extErr("CertificateRequest", "signature_algorithms", body, e.Data)
+			}
+		case ExtCertAuthorities:
+			var cas cryptobyte.String
+			if !d.ReadUint16LengthPrefixed(&cas) || !d.Empty() {
+				return cr, extErr("CertificateRequest", "certificate_authorities", body, e.Data)
+			}
+			for !cas.Empty() {
+				var dn []byte
+				if !readU16Bytes(&cas, &dn) {
+					return cr, extErr("CertificateRequest", "certificate_authorities", body, e.Data)
+				}
+				cr.CANames = append(cr.CANames, dn)
+			}
+		}
+	}
+	return cr, nil
+}
+
+// EncryptedExtensions is what tlsscan reads of a TLS 1.3
+// EncryptedExtensions message (RFC 8446 4.3.1).
+type EncryptedExtensions struct {
+	Raw        []byte
+	Extensions []Extension
+	EarlyData  bool // early_data: the server accepted the client's 0-RTT data
+	Anomalies  []Anomaly
+}
+
+// ParseEncryptedExtensions parses an EncryptedExtensions body.
+func ParseEncryptedExtensions(body []byte) (EncryptedExtensions, error) {
+	ee := EncryptedExtensions{Raw: body}
+	s := cryptobyte.String(body)
+	exts, err := parseExtensions(&s, "EncryptedExtensions", body)
+	if err != nil {
+		return ee, err
+	}
+	if !s.Empty() {
+		return ee, pe("EncryptedExtensions", "extensions", body, s)
+	}
+	ee.Extensions, ee.Anomalies = exts, duplicates(exts)
+	for _, e := range exts {
+		if e.Type == ExtEarlyData {
+			ee.EarlyData = true
+		}
+	}
+	return ee, nil
 }
 
 // ParseNewSessionTicket parses a TLS 1.2 NewSessionTicket body.

@@ -412,11 +412,17 @@ func TestParseCertificateRequest(t *testing.T) {
 			want: CertificateRequest{CertTypes: hx("40"), SigAlgs: hx("0807"), CANames: [][]byte{p.dnA, p.dnB}},
 		},
 		{
-			// Only TLS 1.2 and later have the signature algorithms.
-			name: "TLS 1.3 version uses the TLS 1.2 layout",
-			in:   hx("01 01 0002 0807 0000"),
+			// RFC 8446 4.3.2: a context, then extensions.
+			name: "TLS 1.3 layout",
+			in:   hx("00 0014 000d 0006 0004 0807 0403 002f 0006 0004 0002 3000"),
 			v:    VersionTLS13,
-			want: CertificateRequest{CertTypes: hx("01"), SigAlgs: hx("0807")},
+			want: CertificateRequest{Context: hx(""), SigAlgs: hx("0807 0403"), CANames: [][]byte{hx("3000")}},
+		},
+		{
+			name: "TLS 1.3 post-handshake, with a context",
+			in:   hx("02 abcd 0008 000d 0004 0002 0807"),
+			v:    VersionTLS13,
+			want: CertificateRequest{Context: hx("abcd"), SigAlgs: hx("0807")},
 		},
 	}
 	for _, tt := range tests {

@@ -99,6 +99,7 @@ const (
 	ExtECPointFormats       ExtensionType = 11
 	ExtSignatureAlgorithms  ExtensionType = 13
 	ExtALPN                 ExtensionType = 16
+	ExtEncryptThenMAC       ExtensionType = 22
 	ExtExtendedMasterSecret ExtensionType = 23
 	ExtSessionTicket        ExtensionType = 35
 	ExtPreSharedKey         ExtensionType = 41

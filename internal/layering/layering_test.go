@@ -29,7 +29,7 @@ var allowed = map[string]struct {
 	"keylog":         {project: []string{"tlsparse"}},
 	"reassembly":     {project: []string{"tlsparse"}, external: []string{"github.com/gopacket/gopacket"}},
 	"report":         {project: []string{"tlsparse"}, external: []string{"github.com/olekukonko/tablewriter"}},
-	"tlsparse":       {external: []string{"golang.org/x/crypto/cryptobyte", "golang.org/x/crypto/chacha20poly1305"}},
+	"tlsparse":       {external: []string{"golang.org/x/crypto/cryptobyte", "golang.org/x/crypto/chacha20poly1305", "github.com/pion/dtls/v4/pkg/crypto/ccm"}},
 }
 
 type pkg struct {
