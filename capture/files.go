@@ -15,6 +15,24 @@ type Options struct {
 	// Filter keeps only the packets a tcpdump expression matches (-f),
 	// as tcpdump does when reading a file; nil keeps everything.
 	Filter *filter.Filter
+
+	// Secrets, if set, receives the contents of each pcapng Decryption
+	// Secrets Block: its Secrets Type (0x544c534b "TLSK" for an NSS key log,
+	// as editcap --inject-secrets tls,keys.txt writes) and the secrets
+	// without their padding. The blocks come in file order, each once, and
+	// each before any packet after it is returned by Next, so that a
+	// decrypting caller has the keys when the connection's packets arrive;
+	// since files are read ahead, a block may come before some of the
+	// packets that precede it, and a file that ends in an error may still
+	// report blocks read ahead beyond it. Blocks of any size are reported,
+	// also in gzip-compressed files and standard input; a malformed block
+	// (secrets longer than the block) is not, and normally ends the file
+	// with a *FileError when Next reaches it. The files opened briefly to
+	// order them (see OpenFiles) report nothing then: a file's blocks come
+	// when it is read; standard input, read once, reports while it is
+	// ordered. data is valid only during the call, which must not call back
+	// into Files.
+	Secrets func(secretsType uint32, data []byte)
 }
 
 // Both buffer sizes must stay at least 4 KiB: pcapgo's readers call
@@ -46,6 +64,7 @@ type Files struct {
 	cur     *source
 	closed  bool
 	stats   Stats
+	secrets func(uint32, []byte) // Options.Secrets
 	decoder
 
 	// Buffers are reused from file to file: only standard input, which may
@@ -102,6 +121,7 @@ func OpenFiles(names []string, stdin io.Reader, opts Options) (*Files, error) {
 		probe:  buffers{size: probeBufferSize},
 	}
 	f.filter = opts.Filter
+	f.secrets = opts.Secrets
 	sawStdin := false
 	for _, name := range names {
 		if name == "-" {
@@ -215,7 +235,9 @@ func (f *Files) order() {
 	for i := range f.inputs {
 		in := &f.inputs[i]
 		if in.name == "-" {
-			src, err := openSource("-", f.stdin, nil, &buffers{size: readBufferSize})
+			// Standard input reports its secrets now, as it is read ahead
+			// and then read on from where it is.
+			src, err := openSource("-", f.stdin, nil, &buffers{size: readBufferSize}, f.secrets)
 			if err != nil {
 				in.openErr = err
 				continue
@@ -242,7 +264,8 @@ func (f *Files) order() {
 }
 
 func (f *Files) firstTimestamp(name string) (time.Time, bool) {
-	src, err := openFile(name, &f.probe)
+	// Not reporting the secrets here: the file is opened again to be read.
+	src, err := openFile(name, &f.probe, nil)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -260,7 +283,7 @@ func (f *Files) openInput(in *input) (*source, error) {
 		return src, nil
 	}
 	if in.name == "-" {
-		return openSource("-", f.stdin, nil, &f.bufs)
+		return openSource("-", f.stdin, nil, &f.bufs, f.secrets)
 	}
-	return openFile(in.name, &f.bufs)
+	return openFile(in.name, &f.bufs, f.secrets)
 }

@@ -48,12 +48,14 @@ type source struct {
 	}
 }
 
-func openFile(name string, bufs *buffers) (*source, error) {
+// openFile opens a capture file; secrets, if not nil, receives its pcapng
+// decryption secrets (see Options.Secrets).
+func openFile(name string, bufs *buffers, secrets func(uint32, []byte)) (*source, error) {
 	file, err := os.Open(name)
 	if err != nil {
 		return nil, &FileError{File: name, Err: osError(err)}
 	}
-	s, err := openSource(name, file, file, bufs)
+	s, err := openSource(name, file, file, bufs, secrets)
 	if err != nil {
 		file.Close()
 		return nil, err
@@ -65,11 +67,18 @@ func openFile(name string, bufs *buffers) (*source, error) {
 // than by pcapgo so that the magic underneath is checked like any other, the
 // decompressed stream gets the large buffer, and a gzip stream that stops at
 // a record boundary is still reported (pcapgo's pcapng reader would take
-// that for a clean end of file).
-func openSource(name string, r io.Reader, file *os.File, bufs *buffers) (*source, error) {
+// that for a clean end of file). secrets, if not nil, receives the pcapng
+// decryption secrets through a secretsTap under the buffer of the capture
+// stream.
+func openSource(name string, r io.Reader, file *os.File, bufs *buffers, secrets func(uint32, []byte)) (*source, error) {
 	s := &source{name: name}
 	fail := func(err error) (*source, error) {
 		return nil, &FileError{File: name, Err: err}
+	}
+	var tap *secretsTap
+	if secrets != nil {
+		tap = &secretsTap{r: r, fn: secrets}
+		r = tap
 	}
 	raw := reader(&bufs.raw, r, bufs.size)
 	s.r = raw
@@ -80,7 +89,12 @@ func openSource(name string, r io.Reader, file *os.File, bufs *buffers) (*source
 			return fail(streamError(err, errGzipTruncated))
 		}
 		s.zr = zr
-		dec := reader(&bufs.dec, gzipStream{zr}, bufs.size)
+		var zs io.Reader = gzipStream{zr}
+		if tap != nil {
+			tap.stop = true // the blocks are in the decompressed stream
+			zs = &secretsTap{r: zs, fn: secrets}
+		}
+		dec := reader(&bufs.dec, zs, bufs.size)
 		s.r = dec
 		magic, err = dec.Peek(4)
 		if len(magic) < 4 && err != nil && err != io.EOF {
@@ -388,7 +402,9 @@ func (s *source) ngLookAhead() error {
 			// it is checked after the read.
 			return nil
 		case ngDecryptionSecrets:
-			// NgReader reads the secrets whole, by their own length.
+			// The secrets go to Options.Secrets through the secretsTap, not
+			// from here: the look-ahead may not see the whole block, or any
+			// block once it is out of sync.
 			if blen < 20 {
 				return fmt.Errorf("malformed pcapng block (type %#x, length %d)", typ, blen)
 			}
@@ -407,6 +423,149 @@ func (s *source) ngLookAhead() error {
 		}
 		off = int(end)
 	}
+}
+
+// secretsTap passes a capture stream through to its read buffer and follows
+// the pcapng blocks in it on the way, handing each Decryption Secrets Block's
+// secrets to fn as soon as they have gone by. Sitting under the buffer rather
+// than in ngLookAhead, it sees every byte exactly once and in order, whatever
+// the size of a block, whether the look-ahead is in sync, and however often
+// the look-ahead walks the same blocks: so no secrets block is reported
+// twice or missed. As the buffer reads ahead of the packets, a block is
+// reported before the packets after it are returned, and possibly before
+// some of those before it.
+//
+// It gives up, reporting nothing more from the stream, where the blocks can
+// no longer be followed: a stream that does not start with a section header
+// (classic pcap, gzip underneath), a section header of unknown byte order or
+// a block length that is not a multiple of 4 of at least 12; pcapgo or the
+// look-ahead refuses the file there. A secrets block whose secrets length
+// exceeds the block is malformed and not reported; when the look-ahead sees
+// it, it ends the file.
+type secretsTap struct {
+	r    io.Reader
+	fn   func(secretsType uint32, data []byte)
+	stop bool
+
+	started bool // past the first block header
+	big     bool // byte order of the current section
+	hdr     [16]byte
+	nh      int    // bytes of hdr read of the block at the stream position
+	need    int    // bytes of hdr to read: 8, 12 for a section header, 16 for a secrets block
+	want    uint32 // secrets bytes still to collect (from the block at hand)
+	typ     uint32 // their Secrets Type
+	rest    uint64 // bytes of the block to pass over after the secrets
+	skip    uint64 // bytes of the block left to pass over
+	buf     []byte // the secrets read so far, when they span reads
+}
+
+func (t *secretsTap) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if !t.stop {
+		t.scan(p[:n])
+	}
+	return n, err
+}
+
+func (t *secretsTap) scan(p []byte) {
+	for len(p) > 0 && !t.stop {
+		switch {
+		case t.skip > 0:
+			n := min(uint64(len(p)), t.skip)
+			p, t.skip = p[n:], t.skip-n
+		case t.want > 0:
+			if len(t.buf) == 0 && uint64(len(p)) >= uint64(t.want) {
+				// The common case: the secrets are in this read; they
+				// go to fn from the read buffer, without a copy.
+				data := p[:t.want]
+				p = p[t.want:]
+				t.report(data)
+				continue
+			}
+			n := min(uint32(len(p)), t.want)
+			// append grows the buffer as the bytes arrive: a forged
+			// secrets length allocates no more than the file holds.
+			t.buf = append(t.buf, p[:n]...)
+			p, t.want = p[n:], t.want-n
+			if t.want == 0 {
+				t.report(t.buf)
+				if cap(t.buf) > 64<<10 {
+					t.buf = nil
+				} else {
+					t.buf = t.buf[:0]
+				}
+			}
+		default:
+			if t.need == 0 {
+				t.need = 8
+			}
+			n := copy(t.hdr[t.nh:t.need], p)
+			p, t.nh = p[n:], t.nh+n
+			if t.nh == t.need {
+				t.header()
+			}
+		}
+	}
+}
+
+// header acts on the first need bytes of a block, asking for more if the
+// block type needs them.
+func (t *secretsTap) header() {
+	typ := binary.LittleEndian.Uint32(t.hdr[:]) // a section header reads the same both ways
+	if !t.started && typ != ngSectionHeader {
+		t.stop = true
+		return
+	}
+	t.started = true
+	if typ == ngSectionHeader && t.need == 8 {
+		t.need = 12
+		return
+	}
+	if typ == ngSectionHeader {
+		switch binary.LittleEndian.Uint32(t.hdr[8:]) {
+		case ngByteOrderMagic:
+			t.big = false
+		case ngByteOrderMagicSwapped:
+			t.big = true
+		default:
+			t.stop = true
+			return
+		}
+	}
+	blen := t.u32(t.hdr[4:])
+	if blen < 12 || blen%4 != 0 {
+		t.stop = true
+		return
+	}
+	if t.u32(t.hdr[:]) == ngDecryptionSecrets && blen >= 20 {
+		if t.need == 8 {
+			t.need = 16
+			return
+		}
+		if n := t.u32(t.hdr[12:]); n <= blen-20 {
+			t.typ, t.want = t.u32(t.hdr[8:]), n
+			t.rest = uint64(blen) - 16 - uint64(n)
+			t.nh, t.need = 0, 0
+			if n == 0 {
+				t.report(nil)
+			}
+			return
+		}
+	}
+	t.skip = uint64(blen) - uint64(t.need)
+	t.nh, t.need = 0, 0
+}
+
+func (t *secretsTap) report(data []byte) {
+	t.want, t.skip = 0, t.rest
+	t.fn(t.typ, data)
+}
+
+func (t *secretsTap) u32(b []byte) uint32 {
+	if t.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
 }
 
 func (s *source) u16(b []byte) uint16 {
