@@ -87,6 +87,7 @@ type Log struct {
 	secrets map[key][]byte
 	stats   Stats
 	max     int // MaxEntries when 0; tests lower it
+	sources int // key logs read or followed, empty ones included
 }
 
 var _ tlsparse.Keys = (*Log)(nil)
@@ -117,6 +118,16 @@ func (l *Log) Secret(label tlsparse.SecretLabel, clientRandom []byte) ([]byte, b
 	s, ok := l.secrets[k]
 	l.mu.RUnlock()
 	return s, ok
+}
+
+// Given reports whether any key log was read into l (by Read, ReadBytes or
+// a Tail's first Poll), even an empty one: tlsparse flags a connection
+// keys_missing only then (tlsparse.KeysGiven), so that a pipeline can hand
+// every connection a Log that pcapng secrets blocks may still fill.
+func (l *Log) Given() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.sources > 0
 }
 
 // Len returns the number of secrets held.

@@ -53,6 +53,9 @@ type parser struct {
 }
 
 func (l *Log) newParser(name string) *parser {
+	l.mu.Lock()
+	l.sources++
+	l.mu.Unlock()
 	return &parser{log: l, name: name}
 }
 

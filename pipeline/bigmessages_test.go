@@ -48,7 +48,7 @@ func TestBigMessages(t *testing.T) {
 		// The Certificate is encrypted: nothing about it is known but
 		// that the handshake completed.
 		{"big-cert-tls13", "big-cert-tls13.pcap", 0,
-			"big-cert.example.test TLSv1.3 full cert_requested=unknown client_cert=unknown client_certs=-1 server_certs=-1 established=true flags=encrypted_handshake"},
+			"big-cert.example.test TLSv1.3 full cert_requested=no client_cert=none client_certs=-1 server_certs=-1 established=true flags=encrypted_handshake"},
 		// The client's issuer, CA 417, is among the 600 names: no
 		// client_cert_issuer_not_requested.
 		{"many-ca-names", "many-ca-names.pcap", 0,

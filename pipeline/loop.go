@@ -32,6 +32,7 @@ type loop struct {
 	sink       *rowSink
 	fileErrors []*capture.FileError
 	warnings   []string
+	keys       *keys
 	timeWarned map[timeWarnKey]bool // files already warned about a time jump, by direction
 }
 
@@ -47,7 +48,9 @@ func (l *loop) run(src capture.Source, be backend) error {
 			return nil
 		}
 		if err == capture.ErrNoPacket {
-			be.idle(time.Now())
+			now := time.Now()
+			l.keys.poll(now)
+			be.idle(now)
 			continue
 		}
 		if err != nil {
@@ -55,6 +58,9 @@ func (l *loop) run(src capture.Source, be backend) error {
 				continue
 			}
 			return err
+		}
+		if len(l.keys.tails) > 0 {
+			l.keys.poll(time.Now())
 		}
 		l.noteTimeJump(seg, latest, idle)
 		if seg.CI.Timestamp.After(latest) {
@@ -132,6 +138,9 @@ func idleTimeout(cfg Config) time.Duration {
 func assemblerOptions(cfg Config, n int) reassembly.Options {
 	o := cfg.Reassembly
 	o.Parse.KeepChains = cfg.Detail
+	if cfg.keyLog != nil {
+		o.Parse.Keys = cfg.keyLog
+	}
 	if n > 1 {
 		if o.MaxConns <= 0 {
 			o.MaxConns = reassembly.DefaultMaxConns

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/keylog"
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
 )
@@ -43,6 +44,12 @@ type Config struct {
 	// Start is when the run began, for RunStats.Duration; zero means when
 	// Run or Analyze was called.
 	Start time.Time
+	// KeyLogs are NSS key log files (--keylog): read whole before the
+	// capture, or, live (Stream), followed as they grow. pcapng
+	// Decryption Secrets Blocks in the input are read too (Run).
+	KeyLogs []string
+
+	keyLog *keylog.Log // the run's, set by analyze: every Conn's Keys
 }
 
 // UsageError is a configuration a run cannot start with (the command
@@ -70,12 +77,17 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 	if cfg.Start.IsZero() {
 		cfg.Start = time.Now()
 	}
+	k, err := openKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Capture.Secrets = k.secretsBlock
 	src, err := capture.OpenFiles(cfg.Files, cfg.Stdin, cfg.Capture)
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	defer src.Close()
-	return Analyze(cfg, src, out)
+	return analyze(cfg, src, out, k)
 }
 
 // Analyze runs the pipeline over any Source (files, an interface); the
@@ -85,7 +97,16 @@ func Analyze(cfg Config, src capture.Source, out report.Writer) (*Result, error)
 	if cfg.Start.IsZero() {
 		cfg.Start = time.Now()
 	}
-	l := &loop{cfg: cfg}
+	k, err := openKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return analyze(cfg, src, out, k)
+}
+
+func analyze(cfg Config, src capture.Source, out report.Writer, k *keys) (*Result, error) {
+	cfg.keyLog = k.log
+	l := &loop{cfg: cfg, keys: k}
 	l.sink = newRowSink(cfg, out)
 	var be backend
 	if cfg.Workers > 1 {
@@ -121,7 +142,7 @@ func runStats(cfg Config, cs capture.Stats, as reassembly.Stats, l *loop) report
 		Oversize:       as.Oversize,
 		TLSConns:       l.sink.rows,
 		Tally:          l.sink.tally,
-		Warnings:       l.warnings,
+		Warnings:       append(l.keys.msgs, l.warnings...),
 		Duration:       time.Since(cfg.Start),
 
 		SessionIDsForgotten: l.sink.sids.Forgotten,

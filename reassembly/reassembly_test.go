@@ -298,6 +298,7 @@ func TestWatermark(t *testing.T) {
 	fast := newConv(t, 40006, t0.Add(time.Second))
 	fast.open()
 	fast.handshake(plain12(t, "fast.test"))
+	fast.close() // decided: a TLS 1.2 connection is watched for a renegotiation until it ends
 	for _, p := range append(slices.Clone(slow.packets), fast.packets...) {
 		a.Add(p.net, p.tcp, p.ci)
 	}

@@ -55,6 +55,7 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 		Alert:         s.Alert,
 		Flags:         s.Flags,
 		History:       s.History,
+		Evidence:      s.Evidence,
 
 		SessionIDOffered: s.SessionIDOffered,
 		SessionIDIssued:  s.SessionIDIssued,

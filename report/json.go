@@ -28,8 +28,9 @@ type jsonRow struct {
 	Alert         string   `json:"alert"`
 	Flags         []string `json:"flags"` // never nil: consumers get [] not null
 	History       string   `json:"history"`
+	Evidence      string   `json:"evidence"`
 	// Embedding promotes Detail's own tagged fields to the top level after
-	// "history"; a nil *Detail contributes no keys at all.
+	// "evidence"; a nil *Detail contributes no keys at all.
 	*Detail
 }
 
@@ -84,6 +85,7 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 		Alert:         r.Alert,
 		Flags:         w.flags,
 		History:       r.History,
+		Evidence:      r.Evidence.String(),
 		Detail:        r.Detail,
 	}
 	// Encode marshals the whole object before writing, so a marshal error

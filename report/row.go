@@ -18,7 +18,7 @@ var Columns = []string{
 	"ts", "client_ip", "client_port", "server_ip", "server_port", "sni",
 	"version", "cipher", "alpn", "resumption", "cert_requested",
 	"client_cert", "client_certs", "server_certs", "established", "alert",
-	"flags", "history",
+	"flags", "history", "evidence",
 }
 
 // Row is one TLS connection: the values of the output's columns
@@ -57,9 +57,10 @@ type Row struct {
 	ServerCerts int
 
 	Established bool
-	Alert       string         // first cleartext alert, "client:desc" or "server:desc"
-	Flags       tlsparse.Flags // listed by name
-	History     string         // Zeek ssl_history letters
+	Alert       string            // first cleartext alert, "client:desc" or "server:desc"
+	Flags       tlsparse.Flags    // listed by name
+	History     string            // Zeek ssl_history letters
+	Evidence    tlsparse.Evidence // how cert_requested and client_cert were reached
 
 	// Detail carries the JSON-only fields; nil renders nothing.
 	Detail *Detail

@@ -78,6 +78,7 @@ func testRows() []*Row {
 			ClientCerts: 2, ServerCerts: 3,
 			Established: true,
 			History:     "CsxXiI",
+			Evidence:    tlsparse.EvidenceCleartext,
 			Detail: &Detail{
 				CertRequest: &CertRequest{
 					CertTypes: []string{"rsa_sign", "ecdsa_sign"},
@@ -101,10 +102,11 @@ func testRows() []*Row {
 			SNI:        `odd,"sni"<&>`,
 			Resumption: tlsparse.ResumptionUnknown, CertRequested: tlsparse.CertRequestedNo, ClientCert: tlsparse.ClientCertNone,
 			ClientCerts: 0, ServerCerts: -1,
-			Alert:   "server:handshake_failure",
-			Flags:   tlsparse.FlagsOf(tlsparse.FlagClientAuthFailed, tlsparse.FlagTruncated),
-			History: "Ca",
-			Detail:  &Detail{Errors: []string{"client: record length 20000 exceeds 16384"}},
+			Alert:    "server:handshake_failure",
+			Flags:    tlsparse.FlagsOf(tlsparse.FlagClientAuthFailed, tlsparse.FlagTruncated),
+			History:  "Ca",
+			Evidence: tlsparse.EvidenceCleartext,
+			Detail:   &Detail{Errors: []string{"client: record length 20000 exceeds 16384"}},
 		},
 		{
 			// Back on the first day: the table shows the date again.

@@ -12,6 +12,13 @@ type Options struct {
 	// Budget bounds the bytes buffered by all the Conns that share it
 	// (budget.go); nil means no bound, for tests and one-off parsing.
 	Budget *Budget
+	// Keys, if set, gives the secrets of the connections a key log knows
+	// (by ClientHello random): their encrypted handshake records are
+	// read (decrypt_conn.go). nil reads only the cleartext.
+	Keys Keys
+	// Trace keeps every handshake message and alert read, cleartext or
+	// decrypted (Conn.Trace), for tests that compare with other tools.
+	Trace bool
 }
 
 // Conn is one TCP connection's TLS state, shared by its two halves the way
@@ -32,6 +39,17 @@ type Conn struct {
 	helloCount int   // cleartext ClientHellos seen
 	hrr        bool
 	sslv2Hello bool
+	inDecrypt  bool // the message being handled was read decrypted
+
+	// Client authentication across handshakes: crSeq is the event of the
+	// last CertificateRequest (0: none), phaSeq that of a TLS 1.3
+	// post-handshake one. A renegotiation (TLS <= 1.2) is renegSeen;
+	// renegHidden when its messages could not be read.
+	crSeq       int
+	phaSeq      int
+	renegSeen   bool
+	renegHidden bool
+	tickets13   int // TLS 1.3 NewSessionTickets read decrypted
 
 	// ClientHello facts (the last one before the final ServerHello).
 	sni          string
@@ -39,6 +57,10 @@ type Conn struct {
 	chTicket     bool // non-empty session ticket offered
 	chOffers13   bool
 	pskOffered   bool // in any ClientHello of this handshake
+	earlyOffered bool // early_data in the last ClientHello
+	early0Before int  // client application_data records before the ServerHello: 0-RTT data
+	haveRandom   bool
+	clientRandom [32]byte
 	phaOffered   bool // post_handshake_auth in any ClientHello of this handshake
 	ticketOffers bool // any ClientHello offered a non-empty ticket
 
@@ -51,6 +73,10 @@ type Conn struct {
 	shPSK       bool
 	shTicketExt bool
 	shSessionID SessionIDKey // the ServerHello's session ID (summary.go)
+	etm         bool         // encrypt_then_mac negotiated
+
+	dec   *decState   // with Options.Keys (decrypt_conn.go)
+	trace []TraceItem // with Options.Trace
 
 	certReq *CertificateRequestInfo
 
@@ -93,8 +119,14 @@ type half struct {
 	adat      *adatHalf // GridFTP: TLS in FTP ADAT lines, decoded (gridftp.go)
 
 	ccs       bool // sent ChangeCipherSpec
+	ccsSeq    int  // event of its last ChangeCipherSpec
 	encrypted bool // TLS <= 1.2 after its ChangeCipherSpec
 	finished  bool // sent the encrypted Finished after its CCS
+	finSeq    int  // event of its last Finished read (decrypted)
+	cvSeq     int  // event of its last CertificateVerify
+	watch     int  // TLS <= 1.2: bytes still followed after Finished for a renegotiation
+	sizes     [3]int
+	nsizes    int  // TLS 1.3: lengths of the first encrypted records (inference.go)
 	appData   int  // application_data records
 	enc13     int  // TLS 1.3 encrypted records after the ServerHello
 	done      bool // nothing more to learn from this direction
@@ -127,6 +159,18 @@ func (m msgSet) has(t HandshakeType) bool { return t < 32 && m&(1<<t) != 0 }
 func NewConn(opts Options) *Conn {
 	return &Conn{opts: opts, client: -1, initiator: -1, fatalFrom: -1}
 }
+
+// TraceItem is a handshake message or an alert a Conn read (Options.Trace).
+type TraceItem struct {
+	Half      int
+	Alert     bool  // an alert: Type is its description, Level its level
+	Type      uint8 // the handshake type (a HelloRetryRequest is a ServerHello)
+	Level     uint8
+	Decrypted bool
+}
+
+// Trace returns what was read, in order, with Options.Trace.
+func (c *Conn) Trace() []TraceItem { return c.trace }
 
 // SetInitiator records which half sent the SYN, so that a ClientHello from
 // the other half is reported as a flip.
@@ -553,8 +597,15 @@ func (c *Conn) record(h int, rec Record) {
 	c.seq++
 	switch rec.Type {
 	case ContentChangeCipherSpec:
+		if hf.encrypted && c.sawSH && !c.tls13() {
+			// A renegotiation's CCS, protected by the keys it ends.
+			c.decrypt12(h, rec)
+			hf.ccs, hf.ccsSeq = true, c.seq
+			c.ccs12(h)
+			return
+		}
 		c.addHistory(h, letterCCS)
-		hf.ccs = true
+		hf.ccs, hf.ccsSeq = true, c.seq
 		if !c.sawSH {
 			// TLS 1.3 clients send a compatibility CCS right after the
 			// ClientHello when they send early data, and a second
@@ -573,8 +624,12 @@ func (c *Conn) record(h int, rec Record) {
 		}
 		if !c.tls13() {
 			hf.encrypted = true
+			c.ccs12(h)
 		}
 	case ContentAlert:
+		if hf.encrypted && c.decrypt12(h, rec) {
+			return
+		}
 		if hf.encrypted || len(rec.Fragment)%2 != 0 || len(rec.Fragment) == 0 {
 			// An encrypted alert: its description cannot be read.
 			if len(rec.Fragment) == 0 {
@@ -588,9 +643,20 @@ func (c *Conn) record(h int, rec Record) {
 		}
 	case ContentHandshake:
 		if hf.encrypted {
-			// The first handshake record after CCS is the encrypted
-			// Finished; after it the direction only carries ciphertext.
-			hf.finished = true
+			if c.decrypt12(h, rec) {
+				hf.watch = renegWatch
+				return
+			}
+			if !hf.finished {
+				// The first handshake record after CCS is the
+				// encrypted Finished. The direction is followed a
+				// little further (headers only) for a renegotiation.
+				hf.finished, hf.watch = true, renegWatch
+				return
+			}
+			// A handshake record after the Finished: a renegotiation,
+			// whose messages cannot be read.
+			c.renegSeen, c.renegHidden = true, true
 			hf.done = true
 			return
 		}
@@ -606,9 +672,21 @@ func (c *Conn) record(h int, rec Record) {
 			// Under TLS 1.3 everything after the ServerHello is
 			// application_data on the wire; the first such record of a
 			// side is the start of its encrypted flight, and nothing in
-			// the clear follows it.
+			// the clear follows it. With a key log it is read; the
+			// client's first records' lengths are kept (inference.go).
 			hf.enc13++
-			hf.done = true
+			wantSizes := c.noteSize13(h, len(rec.Fragment))
+			if !c.decrypt13(h, rec) && !wantSizes {
+				hf.done = true
+			}
+		case c.sawSH && hf.finished && hf.watch > 0:
+			// TLS <= 1.2 application data after the Finished: only
+			// counted (and, with keys, its sequence number), while
+			// watching for a renegotiation.
+			c.decrypt12(h, rec)
+			if hf.watch -= RecordHeaderLen + len(rec.Fragment); hf.watch <= 0 {
+				hf.done = true
+			}
 		case c.sawSH:
 			hf.done = true
 		}
@@ -619,7 +697,12 @@ func (c *Conn) record(h int, rec Record) {
 }
 
 func (c *Conn) alert(h int, a Alert) {
-	c.addHistory(h, letterAlert)
+	if c.opts.Trace {
+		c.trace = append(c.trace, TraceItem{Half: h, Alert: true, Type: uint8(a.Description), Level: uint8(a.Level), Decrypted: c.inDecrypt})
+	}
+	if !c.inDecrypt {
+		c.addHistory(h, letterAlert)
+	}
 	if a.Level == AlertWarning && a.Description == 41 {
 		// SSLv3's no_certificate: the client's answer to a
 		// CertificateRequest when it has no certificate.
@@ -627,7 +710,10 @@ func (c *Conn) alert(h int, a Alert) {
 		c.half[h].noCertSeq = c.seq
 		c.anomaly(AnomalyNoCertificateAlert)
 	}
-	if !c.alertSeen {
+	if !c.alertSeen && !(c.inDecrypt && a.Description == 0) {
+		// A decrypted close_notify is not the connection's alert: it
+		// is how every connection read with keys ends, and without
+		// keys it is invisible.
 		c.alertSeen, c.alertFrom, c.alertDesc = true, int8(h), a.Description
 	}
 	// Up to TLS 1.2 the level decides: a warning-level unrecognized_name
@@ -768,7 +854,9 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		if sh.HRR {
 			t = TypeHelloRetryRequest
 		}
-		c.addHistory(h, historyLetter(t))
+		if !c.inDecrypt {
+			c.addHistory(h, historyLetter(t))
+		}
 		c.serverHello(h, t, &sh)
 	case TypeCertificate:
 		// The message itself proves a full handshake even when its body
@@ -812,6 +900,9 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		for _, dn := range cr.CANames {
 			info.CANames = append(info.CANames, clone(dn))
 		}
+		for _, a := range cr.Anomalies {
+			c.anomaly(a)
+		}
 		c.certReq = info
 	case TypeClientKeyExchange:
 		hf.ckeSeq = c.seq
@@ -820,6 +911,35 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 			if _, err := ParseNewSessionTicket(body); err != nil {
 				c.fail(h, err)
 			}
+		} else {
+			c.tickets13++
+		}
+	case TypeEncryptedExtensions:
+		ee, err := ParseEncryptedExtensions(body)
+		if err != nil {
+			c.fail(h, err)
+			return
+		}
+		for _, a := range ee.Anomalies {
+			c.anomaly(a)
+		}
+		if c.dec != nil {
+			c.dec.eeSeen, c.dec.eeEarly = true, ee.EarlyData
+		}
+	case TypeFinished:
+		if c.inDecrypt {
+			c.decryptFinished(h)
+			if !c.tls13() {
+				hf.finished = true
+			}
+		}
+	case TypeKeyUpdate:
+		if c.dec != nil && c.inDecrypt {
+			c.dec.half[h].keyUpd = true
+		}
+	case TypeHelloRequest:
+		if c.inDecrypt {
+			c.renegSeen = true
 		}
 	}
 }
@@ -828,7 +948,31 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 // its body is read.
 func (c *Conn) messageSeen(h int, t HandshakeType) {
 	c.seq++
-	c.half[h].msgs.add(t)
+	hf := &c.half[h]
+	hf.msgs.add(t)
+	switch t {
+	case TypeCertificateRequest:
+		c.crSeq = c.seq
+		if c.tls13() && hf.finSeq > 0 {
+			c.phaSeq = c.seq
+		}
+	case TypeCertificateVerify:
+		hf.cvSeq = c.seq
+	case TypeFinished:
+		hf.finSeq = c.seq
+	}
+	if c.opts.Trace {
+		c.trace = append(c.trace, TraceItem{Half: h, Type: uint8(t), Decrypted: c.inDecrypt})
+	}
+	if c.inDecrypt {
+		// Decrypted messages are not in the history (Zeek's letters
+		// are the cleartext's) and do not move the cleartext state
+		// machine.
+		if t == TypeClientHello || t == TypeServerHello {
+			c.roleHint(h, impliedRole(t))
+		}
+		return
+	}
 	// A hello counts whether or not it parses: the connection was a TLS
 	// attempt and gets a row, as when the hello is cut short.
 	c.partialHello(h, t)
@@ -891,6 +1035,15 @@ func (c *Conn) roleHint(h int, r role) {
 }
 
 func (c *Conn) clientHello(h int, ch *ClientHello) {
+	if c.inDecrypt {
+		// A renegotiation's ClientHello, under the first handshake's
+		// keys: its random names its keys in the key log.
+		if c.sawSH && int(c.client) == h {
+			c.renegSeen = true
+			c.renegClientHello(ch)
+		}
+		return
+	}
 	if ch.SSLv2 {
 		c.addHistory(h, historyLetter(TypeClientHello))
 	}
@@ -909,6 +1062,7 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 		// cannot come at all, and step counted it.
 		if ok {
 			c.anomaly(AnomalyRenegotiation)
+			c.renegSeen = !c.tls13()
 		}
 		return
 	}
@@ -922,12 +1076,23 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 	c.pskOffered = c.pskOffered || ch.HasPSK
 	c.phaOffered = c.phaOffered || ch.PostHandshakeAuth
 	c.ticketOffers = c.ticketOffers || c.chTicket
+	c.earlyOffered = ch.EarlyData
 	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
+	if len(ch.Random) == 32 {
+		c.haveRandom = true
+		copy(c.clientRandom[:], ch.Random)
+	}
 }
 
 // serverHello takes the facts of a ServerHello, t being TypeServerHello or
 // TypeHelloRetryRequest.
 func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
+	if c.inDecrypt {
+		if c.sawSH && c.isServer(h) {
+			c.renegServerHello(sh)
+		}
+		return
+	}
 	c.step(h, t, sh.NegotiatedVersion().IsTLS13())
 	if int(c.client) == h {
 		// A ServerHello from the client (step counted it): the roles
@@ -954,6 +1119,15 @@ func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
 	c.shPSK = sh.HasPSK
 	c.shTicketExt = sh.HasSessionTicket
 	c.shSessionID = sessionIDKey(sh.SessionID)
+	c.etm = sh.EncryptThenMAC
+	if c.client >= 0 {
+		c.early0Before = c.half[c.client].appData
+	}
+	if keysOn(c.opts.Keys) {
+		// Decryption state only for connections a key log may cover.
+		c.dec = &decState{gen: 1}
+		copy(c.dec.serverRandom[:], sh.Random)
+	}
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }

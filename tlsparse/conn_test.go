@@ -479,6 +479,7 @@ func scenarios() []scenario {
 			// Also: the legacy session ID is echoed (middlebox
 			// compatibility mode), which never means session_id
 			// resumption under TLS 1.3.
+			// The client's first record is a 53-byte Finished: not asked (inference.go).
 			name: "TLS 1.3 full handshake with echoed legacy session ID",
 			evs: []event{
 				send(0, ch13.rec()),
@@ -488,7 +489,7 @@ func scenarios() []scenario {
 				send(1, appRec(v12, 900, 0x35)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13, SNI: "tls13.test",
-				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: -1, ServerCerts: -1,
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CsiI"},
 		},
 		{
@@ -532,6 +533,7 @@ func scenarios() []scenario {
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "Cs"},
 		},
 		{
+			// The client's first record is a 53-byte Finished: not asked (inference.go).
 			name: "TLS 1.3 PSK accepted",
 			evs: []event{
 				send(0, chSpec{SessionID: sid1, Versions: []Version{v13}, KeyShare: true, PSK: true}.rec()),
@@ -539,10 +541,11 @@ func scenarios() []scenario {
 				send(0, ccsRec(v12), appRec(v12, 53, 0x53)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: ResumptionPSK, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Resumption: ResumptionPSK, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: -1, ServerCerts: -1,
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CsiI"},
 		},
 		{
+			// The client's first record is a 53-byte Finished: not asked (inference.go).
 			name: "TLS 1.3 PSK rejected",
 			evs: []event{
 				send(0, chSpec{SessionID: sid1, Versions: []Version{v13}, KeyShare: true, PSK: true}.rec()),
@@ -550,7 +553,7 @@ func scenarios() []scenario {
 				send(0, ccsRec(v12), appRec(v12, 53, 0x63)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13,
-				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: -1, ServerCerts: -1,
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake, FlagPSKRejected), History: "CsiI"},
 		},
 		{
@@ -568,6 +571,7 @@ func scenarios() []scenario {
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake), History: "CIsi"},
 		},
 		{
+			// The client's first record is a 53-byte Finished: not asked (inference.go).
 			name: "TLS 1.3 HelloRetryRequest",
 			evs: []event{
 				send(0, ch13.rec()),
@@ -577,7 +581,7 @@ func scenarios() []scenario {
 				send(0, appRec(v12, 53, 0x83)),
 			},
 			want: outcome{Client: 0, SawHello: true, Version: v13, SNI: "tls13.test",
-				Resumption: ResumptionFull, CertReq: CertRequestedUnknown, ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Resumption: ResumptionFull, CertReq: CertRequestedNo, ClientCert: ClientCertNone, ClientCerts: -1, ServerCerts: -1,
 				Established: true, Flags: FlagsOf(FlagEncryptedHandshake, FlagHRR), History: "CjiICs"},
 		},
 		{

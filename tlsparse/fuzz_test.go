@@ -469,12 +469,15 @@ func FuzzConnFeed(f *testing.F) {
 var (
 	// tlsparseFlags are the flags a Summary can carry: every flag but
 	// evicted, which report sets.
-	tlsparseFlags = FlagsOf(
-		FlagClientCertEmpty, FlagClientCertMissing, FlagClientCertUnsolicited, FlagClientCertIssuerNotRequested,
-		FlagCertVerifyMissing, FlagClientAuthFailed, FlagServerCertEmpty, FlagTicketRejected, FlagSessionIDRejected,
-		FlagPSKRejected, FlagTicketIssued, FlagHRR, FlagSSLv2Hello, FlagEncryptedHandshake, FlagPartial, FlagGap,
-		FlagTruncated, FlagMalformed, FlagFlipped, FlagNoCertificateAlert,
-	)
+	tlsparseFlags = func() Flags {
+		var all Flags
+		for f := Flag(1); f < flagEnd; f++ {
+			all.Set(f)
+		}
+		return all &^ FlagsOf(FlagEvicted)
+	}()
+	// keyFlags need Options.Keys.
+	keyFlags  = FlagsOf(FlagDecrypted, FlagDecryptFailed, FlagKeysMissing, FlagEarlyDataAccepted, FlagPostHandshakeAuth)
 	historyRE = regexp.MustCompile(`^\^?[A-Za-z]*$`)
 )
 
@@ -489,14 +492,24 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 	if s.Resumption > ResumptionPSK || s.CertReq > CertRequestedNo || s.ClientCert > ClientCertNone {
 		fail("verdict outside its vocabulary")
 	}
-	if (s.ClientCerts == -1) != (s.ClientCert == ClientCertUnknown) || s.ClientCerts < -1 || s.ServerCerts < -1 {
+	inferred := s.Evidence == EvidenceRecordSizes
+	if inferred && (s.ClientCerts != -1 || s.CertReq == CertRequestedUnknown || s.ClientCert == ClientCertUnknown || c.opts.Keys != nil) {
+		fail("record_sizes evidence with ClientCerts %d, %v, %v", s.ClientCerts, s.CertReq, s.ClientCert)
+	}
+	if !inferred && (s.ClientCerts == -1) != (s.ClientCert == ClientCertUnknown) || s.ClientCerts < -1 || s.ServerCerts < -1 {
 		fail("ClientCerts %d with ClientCert %v", s.ClientCerts, s.ClientCert)
 	}
-	if (s.ClientCert == ClientCertSent) != (s.ClientCerts > 0) {
+	if !inferred && (s.ClientCert == ClientCertSent) != (s.ClientCerts > 0) {
 		fail("ClientCert sent iff ClientCerts > 0")
+	}
+	if (s.Evidence == EvidenceNone) != (s.CertReq == CertRequestedUnknown && s.ClientCert == ClientCertUnknown) {
+		fail("Evidence %q with %v, %v", s.Evidence, s.CertReq, s.ClientCert)
 	}
 	if s.Flags&^tlsparseFlags != 0 {
 		fail("flags %v outside tlsparse's", s.Flags&^tlsparseFlags)
+	}
+	if c.opts.Keys == nil && s.Flags&keyFlags != 0 {
+		fail("flags %v without keys", s.Flags&keyFlags)
 	}
 	has := s.Flags.Has
 	if has(FlagClientCertEmpty) != (s.ClientCert == ClientCertEmpty) || has(FlagClientCertMissing) != (s.ClientCert == ClientCertMissing) {
@@ -520,8 +533,8 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 	if s.HasVersion && !s.SawHello {
 		fail("a ServerHello but SawHello false")
 	}
-	if s.HasVersion && s.Version.IsTLS13() {
-		if s.CertReq != CertRequestedUnknown || s.ClientCert != ClientCertUnknown || s.ServerCerts != -1 ||
+	if s.HasVersion && s.Version.IsTLS13() && !has(FlagDecrypted) {
+		if !inferred && (s.CertReq != CertRequestedUnknown || s.ClientCert != ClientCertUnknown) || s.ServerCerts != -1 ||
 			(s.Resumption != ResumptionFull && s.Resumption != ResumptionPSK) || !has(FlagEncryptedHandshake) {
 			fail("TLS 1.3 verdicts")
 		}

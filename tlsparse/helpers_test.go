@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -483,13 +484,18 @@ func realCaptures() []realCapture {
 // firstTCPConn returns the payloads of the first TCP connection with a SYN,
 // half 0 being the SYN's sender, retransmissions dropped. nil when data is
 // not an Ethernet capture; a damaged end ends the connection there.
-func firstTCPConn(data []byte) []event {
+func firstTCPConn(data []byte) []event { return nthTCPConn(data, 0) }
+
+// nthTCPConn is firstTCPConn for the connection of the capture's n-th SYN
+// (from 0) that starts a new 4-tuple.
+func nthTCPConn(data []byte, n int) []event {
 	f, _ := testkit.Read(data) // on an error, the packets before it
 	if f.LinkType != 1 {       // Ethernet
 		return nil
 	}
 	type key struct{ src, dst netip.AddrPort }
 	var conn *key
+	var skipped []key
 	var next [2]uint32
 	var started [2]bool
 	var evs []event
@@ -505,6 +511,13 @@ func firstTCPConn(data []byte) []event {
 		syn := s.Flags&testkit.SYN != 0
 		if conn == nil {
 			if !syn || s.Flags&testkit.ACK != 0 {
+				continue
+			}
+			if !slices.Contains(skipped, k) && len(skipped) < n {
+				skipped = append(skipped, k)
+				continue
+			}
+			if slices.Contains(skipped, k) {
 				continue
 			}
 			conn = &k

@@ -57,3 +57,23 @@ func SecretLabelOf(s string) SecretLabel {
 type Keys interface {
 	Secret(label SecretLabel, clientRandom []byte) ([]byte, bool)
 }
+
+// KeysGiven is implemented by Keys that may stand for no key log at all
+// (a pipeline hands every Conn the same store, which pcapng secrets
+// blocks may fill later): while Given is false, a Conn reads as without
+// Keys, and no connection is flagged keys_missing for a log no one gave.
+type KeysGiven interface {
+	Keys
+	Given() bool
+}
+
+// keysOn reports whether k is a key log to use.
+func keysOn(k Keys) bool {
+	if k == nil {
+		return false
+	}
+	if g, ok := k.(KeysGiven); ok {
+		return g.Given()
+	}
+	return true
+}

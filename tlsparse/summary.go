@@ -27,6 +27,9 @@ type Summary struct {
 	Alert       string // "client:desc" / "server:desc" or ""
 	Flags       Flags
 	History     string
+	Evidence    Evidence // how CertReq and ClientCert were reached
+	// Tickets13 counts TLS 1.3 NewSessionTickets read with a key log.
+	Tickets13 int
 
 	// SessionIDOffered is the ClientHello's session ID, and
 	// SessionIDIssued the one the server named in a TLS <= 1.2
@@ -67,18 +70,47 @@ func sessionIDKey(id []byte) SessionIDKey {
 	return 1
 }
 
-// Decided reports whether the handshake's outcome is known: it completed,
-// failed with a fatal alert, or both directions ended. A live reporter can
-// print the row then.
+// Decided reports whether the connection's row is known: the handshake
+// failed with a fatal alert, both directions ended, or it completed and
+// no direction is still read for what may change a verdict (a TLS <= 1.2
+// renegotiation within renegWatch, TLS 1.3 records a key log opens, the
+// client's first record lengths). A live reporter can print the row then.
 func (c *Conn) Decided() bool {
 	if c.fatalFrom >= 0 {
 		return true
 	}
 	h0, h1 := &c.half[0], &c.half[1]
-	if (h0.closed || !h0.Wants()) && (h1.closed || !h1.Wants()) {
+	if h0.settled() && h1.settled() {
 		return true
 	}
-	return c.established()
+	if (h0.settled() || h1.settled()) && (h0.settled() || c.watching(0)) && (h1.settled() || c.watching(1)) {
+		// One direction is over and the other only watched for a
+		// renegotiation, which could not be followed without it.
+		return true
+	}
+	return c.established() && !c.reading(0) && !c.reading(1)
+}
+
+// watching reports whether TLS <= 1.2 half h is only followed past its
+// Finished for a renegotiation.
+func (c *Conn) watching(h int) bool {
+	hf := &c.half[h]
+	return !c.tls13() && hf.finished && hf.watch > 0
+}
+
+// settled reports whether the direction ended or was given up on.
+func (hf *half) settled() bool { return hf.closed || !hf.Wants() }
+
+// reading reports whether half h, after the handshake, is still read for
+// something that may change a verdict.
+func (c *Conn) reading(h int) bool {
+	hf := &c.half[h]
+	if hf.settled() {
+		return false
+	}
+	// TLS 1.3: Wants holds only while the key log reads it or the
+	// record sizes are gathered.
+	return c.tls13() || c.watching(h)
 }
 
 func (c *Conn) roles() (cl, sv *half) {
@@ -94,12 +126,22 @@ func (c *Conn) established() bool {
 		return false
 	}
 	if c.tls13() {
+		if c.dec13(c.client) && c.dec13(1-c.client) {
+			// Both flights read with a key log: both Finished seen.
+			return sv.finSeq > 0 && cl.finSeq > 0
+		}
 		// The Finished messages are encrypted: a server that sent its
 		// encrypted flight and a client that answered with its own is as
 		// far as a capture can tell.
 		return sv.enc13 > 0 && cl.enc13 > 0
 	}
 	return sv.finished && cl.finished
+}
+
+// dec13 reports whether half h's TLS 1.3 encrypted handshake was read
+// with a key log (at least one record opened).
+func (c *Conn) dec13(h int8) bool {
+	return c.dec != nil && h >= 0 && c.dec.half[h].opened > 0
 }
 
 // abbreviated reports whether the server went from ServerHello straight to
@@ -164,6 +206,24 @@ func (c *Conn) Summary() Summary {
 	if c.oversize {
 		flags.Set(FlagOversize)
 	}
+	if d := c.dec; d != nil {
+		switch {
+		case d.decrypted():
+			flags.Set(FlagDecrypted)
+		case d.status == keysMissing:
+			flags.Set(FlagKeysMissing)
+		}
+		if d.failed {
+			flags.Set(FlagDecryptFailed)
+		}
+		if d.unsupported != nil {
+			s.Errors = append(s.Errors, d.unsupported.Error())
+		}
+	}
+	if c.renegSeen {
+		flags.Set(FlagRenegotiation)
+	}
+	s.Tickets13 = c.tickets13
 	if c.sslv2Hello {
 		flags.Set(FlagSSLv2Hello)
 	}
@@ -248,8 +308,12 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	if c.pskOffered && c.sawSH && s.Resumption != ResumptionPSK && s.Resumption != ResumptionUnknown {
 		flags.Set(FlagPSKRejected)
 	}
+	// Whose encrypted TLS 1.3 flights were read with a key log.
+	svRead, clRead := tls13 && c.dec13(int8(1-c.client)), tls13 && c.dec13(c.client)
 	if tls13 {
-		flags.Set(FlagEncryptedHandshake)
+		if !svRead || !clRead {
+			flags.Set(FlagEncryptedHandshake)
+		}
 		if c.phaOffered {
 			// The ClientHello says so in the clear: the server may
 			// ask for a certificate at any time after the handshake,
@@ -257,14 +321,28 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 			// connection's whole life, not just its handshake.
 			flags.Set(FlagPHAOffered)
 		}
+		if c.phaSeq > 0 {
+			flags.Set(FlagPostHandshakeAuth)
+		}
+		if c.earlyOffered && c.dec != nil && c.dec.eeSeen {
+			if c.dec.eeEarly {
+				flags.Set(FlagEarlyDataAccepted)
+			} else {
+				flags.Set(FlagEarlyDataRejected)
+			}
+		}
 	}
-	if sv.msgs.has(TypeNewSessionTicket) && !tls13 {
+	if c.earlyOffered && c.hrr {
+		// RFC 8446 4.2.10: a HelloRetryRequest refuses 0-RTT data.
+		flags.Set(FlagEarlyDataRejected)
+	}
+	if sv.msgs.has(TypeNewSessionTicket) && (!tls13 || c.tickets13 > 0) {
 		flags.Set(FlagTicketIssued)
 	}
 
 	// Server certificates.
 	switch {
-	case tls13:
+	case tls13 && !svRead:
 	case sv.certSeen:
 		s.ServerCerts = sv.certCount
 		if sv.certCount == 0 {
@@ -272,39 +350,62 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		}
 	case sv.certUnread:
 		// Certificates were sent; how many is not known.
+	case tls13:
+		if sv.finSeq > 0 {
+			s.ServerCerts = 0 // a PSK handshake: no Certificate
+		}
 	case abbrev || (c.sawSH && (sv.msgs.has(TypeServerKeyExchange) || sv.msgs.has(TypeServerHelloDone))):
 		s.ServerCerts = 0 // resumed, or an anonymous suite
 	}
 
-	// Was a client certificate requested? Only the cleartext flight of
-	// TLS <= 1.2 can tell.
+	// Was a client certificate requested, in any handshake on the
+	// connection? TLS <= 1.2 says so in the clear (and in a renegotiation
+	// read with keys); TLS 1.3 only to a key log. A renegotiation that
+	// could not be read leaves "no" open; so does, in TLS 1.3, a client
+	// that offered post_handshake_auth while the server's records after
+	// the handshake were not read to the connection's end.
+	s.Evidence = EvidenceCleartext
+	if tls13 || c.renegSeen && c.dec != nil && c.dec.decrypted() {
+		s.Evidence = EvidenceKeylog
+	}
 	switch {
-	case !c.sawSH || tls13:
+	case !c.sawSH:
 	case sv.msgs.has(TypeCertificateRequest):
 		s.CertReq = CertRequestedYes
+	case c.renegHidden:
+	case tls13 && !svRead:
+	case tls13:
+		if sv.finSeq > 0 && !c.phaOpen() {
+			s.CertReq = CertRequestedNo
+		}
 	case abbrev || sv.msgs.has(TypeServerHelloDone):
 		s.CertReq = CertRequestedNo
 	}
 
-	// What did the client answer?
-	flightSeen := cl.certSeen || cl.certUnread || cl.msgs.has(TypeClientKeyExchange) || cl.ccs || cl.noCertAlrt
+	// What did the client answer the last CertificateRequest with?
+	// Before one, what it sent at all.
+	after := func(seq int) bool { return seq > 0 && seq > c.crSeq }
+	flightSeen := after(cl.certSeq) || after(cl.ckeSeq) || after(cl.ccsSeq) || after(cl.noCertSeq) || after(cl.finSeq)
 	// A Certificate too big for the Budget was not read, but an empty
 	// list is 3 or 4 bytes: it carried certificates.
 	certsSent := cl.certCount > 0 || cl.certUnread
 	switch {
-	case !c.sawSH || tls13:
+	case !c.sawSH:
+	case c.renegHidden && c.crSeq > 0:
+		// The renegotiation may have asked again.
+	case tls13 && !clRead:
 	case abbrev:
 		s.ClientCert, s.ClientCerts = ClientCertNone, 0
-	case cl.certSeen:
+	case cl.certSeen && after(cl.certSeq):
 		s.ClientCerts = cl.certCount
 		if cl.certCount > 0 {
 			s.ClientCert = ClientCertSent
 		} else {
 			s.ClientCert = ClientCertEmpty
 		}
-	case cl.certUnread:
+	case cl.certUnread && after(cl.certSeq):
 		s.ClientCert = ClientCertSent
-	case cl.noCertAlrt:
+	case cl.noCertAlrt && after(cl.noCertSeq):
 		// SSLv3's way of answering "I have none" (RFC 6101 5.6.6):
 		// the same answer TLS gives with an empty list.
 		s.ClientCert, s.ClientCerts = ClientCertEmpty, 0
@@ -313,6 +414,12 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		s.ClientCert, s.ClientCerts = ClientCertMissing, 0
 	case s.CertReq == CertRequestedNo:
 		s.ClientCert, s.ClientCerts = ClientCertNone, 0
+	}
+	if c.version == VersionTLS13 && !svRead && !clRead && s.CertReq == CertRequestedUnknown && s.ClientCert == ClientCertUnknown {
+		c.inferClientAuth(s, cl)
+	}
+	if s.CertReq == CertRequestedUnknown && s.ClientCert == ClientCertUnknown {
+		s.Evidence = EvidenceNone
 	}
 	switch s.ClientCert {
 	case ClientCertEmpty:
@@ -329,7 +436,9 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	if cl.certCount > 0 && c.certReq != nil && len(c.certReq.CANames) > 0 && !issuedByAny(cl.issuers, c.certReq.CANames) {
 		flags.Set(FlagClientCertIssuerNotRequested)
 	}
-	if certsSent && cl.ccs && !cl.msgs.has(TypeCertificateVerify) {
+	// The client's flight ended (TLS <= 1.2: its ChangeCipherSpec; TLS
+	// 1.3: its Finished) after certificates without a CertificateVerify.
+	if certsSent && cl.certSeq > 0 && max(cl.ccsSeq, cl.finSeq) > cl.certSeq && cl.cvSeq < cl.certSeq {
 		flags.Set(FlagCertVerifyMissing)
 	}
 	// A fatal alert from the server after the client's certificate flight
@@ -338,7 +447,7 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	if sv.msgs.has(TypeCertificateRequest) && c.fatalFrom >= 0 && c.isServer(int(c.fatalFrom)) {
 		start := 0
 		for _, q := range []int{cl.certSeq, cl.ckeSeq, cl.noCertSeq} {
-			if q > 0 && (start == 0 || q < start) {
+			if after(q) && (start == 0 || q < start) {
 				start = q
 			}
 		}
@@ -362,4 +471,29 @@ func issuedByAny(issuers, cas [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// phaOpen reports whether a TLS 1.3 server may still have asked for a
+// certificate after the handshake unseen: the client offered
+// post_handshake_auth and the server's records were not read with keys to
+// the connection's end.
+func (c *Conn) phaOpen() bool {
+	if !c.phaOffered || c.phaSeq > 0 {
+		return false
+	}
+	_, sv := c.roles()
+	return c.dec.half[1-c.client].stopped || !sv.closed
+}
+
+// inferClientAuth sets the client-authentication verdicts of a TLS 1.3
+// connection read without keys from its client's record lengths
+// (inference.go), when they fit a layout.
+func (c *Conn) inferClientAuth(s *Summary, cl *half) {
+	req, cert, ok := inferClientAuth13(c.cipher, cl.sizes[:cl.nsizes])
+	if !ok || c.phaOffered && req == CertRequestedNo {
+		return
+	}
+	// The counts stay unknown: sizes tell whether certificates were sent,
+	// not how many.
+	s.CertReq, s.ClientCert, s.Evidence = req, cert, EvidenceRecordSizes
 }

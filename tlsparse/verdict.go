@@ -80,6 +80,31 @@ var clientCertNames = [...]string{
 
 func (c ClientCert) String() string { return verdictName(clientCertNames[:], uint8(c), "ClientCert") }
 
+// Evidence says how the client-authentication verdicts (CertRequested,
+// ClientCert) were reached.
+type Evidence uint8
+
+const (
+	EvidenceNone        Evidence = iota // both verdicts unknown
+	EvidenceCleartext                   // read from cleartext handshake messages
+	EvidenceKeylog                      // read from messages decrypted with a key log
+	EvidenceRecordSizes                 // TLS 1.3: inferred from the client's record lengths (inference.go)
+)
+
+var evidenceNames = [...]string{
+	EvidenceNone:        "",
+	EvidenceCleartext:   "cleartext",
+	EvidenceKeylog:      "keylog",
+	EvidenceRecordSizes: "record_sizes",
+}
+
+func (e Evidence) String() string {
+	if e == EvidenceNone {
+		return ""
+	}
+	return verdictName(evidenceNames[:], uint8(e), "Evidence")
+}
+
 // Flag is one of the flags a row can carry; docs/output.md "Flags" says
 // what each means.
 type Flag uint8
@@ -88,27 +113,34 @@ type Flag uint8
 // set lists them in the output's order (TestFlagOrder keeps it so). The zero
 // Flag is none.
 const (
-	FlagCertVerifyMissing            Flag = iota + 1 // client certificates and CCS without CertificateVerify
+	FlagCertVerifyMissing            Flag = iota + 1 // client certificates and the end of its flight without CertificateVerify
 	FlagClientAuthFailed                             // fatal server alert after the client's certificate flight
 	FlagClientCertEmpty                              // ClientCertEmpty
 	FlagClientCertIssuerNotRequested                 // no client certificate issued by a requested CA
 	FlagClientCertMissing                            // ClientCertMissing
 	FlagClientCertUnsolicited                        // a client Certificate the server did not ask for
-	FlagEncryptedHandshake                           // TLS 1.3: client authentication cannot be seen
+	FlagDecryptFailed                                // the key log's secrets for this connection do not authenticate its records
+	FlagDecrypted                                    // part of the connection was read with a key log
+	FlagEarlyDataAccepted                            // TLS 1.3: the server accepted 0-RTT data (decrypted EncryptedExtensions)
+	FlagEarlyDataRejected                            // TLS 1.3: 0-RTT data offered and refused (HelloRetryRequest, or EncryptedExtensions without early_data)
+	FlagEncryptedHandshake                           // TLS 1.3 without keys: client authentication cannot be read
 	FlagEvicted                                      // forced out by the connection budget (set by report)
 	FlagFlipped                                      // the client did not open the TCP connection
 	FlagGap                                          // bytes lost before a direction's handshake ended
 	FlagHRR                                          // a HelloRetryRequest
+	FlagKeysMissing                                  // a key log was given but has no secret for this connection
 	FlagMalformed                                    // a direction stopped at bytes that do not parse
 	FlagNoCertificateAlert                           // SSLv3 no_certificate alert
 	FlagOversize                                     // a buffer did not fit the run's Budget: some bytes were passed over unread
 	FlagPartial                                      // a direction's start was not captured
 	FlagPHAOffered                                   // TLS 1.3: the client offered post-handshake authentication
+	FlagPostHandshakeAuth                            // TLS 1.3: a post-handshake CertificateRequest was read (key log)
 	FlagPSKRejected                                  // pre_shared_key offered, not selected
+	FlagRenegotiation                                // TLS <= 1.2: a second handshake on the connection
 	FlagServerCertEmpty                              // the server's Certificate was empty
 	FlagSessionIDRejected                            // session ID offered, full TLS <= 1.2 handshake; kept by the pipeline only if issued earlier (Summary.SessionIDOffered)
 	FlagSSLv2Hello                                   // SSLv2-format ClientHello
-	FlagTicketIssued                                 // cleartext NewSessionTicket
+	FlagTicketIssued                                 // NewSessionTicket (cleartext, or decrypted in TLS 1.3)
 	FlagTicketRejected                               // ticket offered, full handshake
 	FlagTruncated                                    // the capture ends before the handshake does
 	flagEnd
@@ -121,17 +153,24 @@ var flagNames = [...]string{
 	FlagClientCertIssuerNotRequested: "client_cert_issuer_not_requested",
 	FlagClientCertMissing:            "client_cert_missing",
 	FlagClientCertUnsolicited:        "client_cert_unsolicited",
+	FlagDecryptFailed:                "decrypt_failed",
+	FlagDecrypted:                    "decrypted",
+	FlagEarlyDataAccepted:            "early_data_accepted",
+	FlagEarlyDataRejected:            "early_data_rejected",
 	FlagEncryptedHandshake:           "encrypted_handshake",
 	FlagEvicted:                      "evicted",
 	FlagFlipped:                      "flipped",
 	FlagGap:                          "gap",
 	FlagHRR:                          "hrr",
+	FlagKeysMissing:                  "keys_missing",
 	FlagMalformed:                    "malformed",
 	FlagNoCertificateAlert:           "no_certificate_alert",
 	FlagOversize:                     "oversize",
 	FlagPartial:                      "partial",
 	FlagPHAOffered:                   "pha_offered",
+	FlagPostHandshakeAuth:            "post_handshake_auth",
 	FlagPSKRejected:                  "psk_rejected",
+	FlagRenegotiation:                "renegotiation",
 	FlagServerCertEmpty:              "server_cert_empty",
 	FlagSessionIDRejected:            "session_id_rejected",
 	FlagSSLv2Hello:                   "sslv2_hello",
@@ -144,7 +183,7 @@ func (f Flag) String() string { return verdictName(flagNames[:], uint8(f), "Flag
 
 // Flags is a set of flags. Its zero value is the empty set; it is listed
 // in the output's order (by name), each flag once.
-type Flags uint32
+type Flags uint64
 
 // FlagsOf returns the set of the given flags.
 func FlagsOf(fl ...Flag) Flags {

@@ -30,7 +30,11 @@ func TestVerdictStrings(t *testing.T) {
 		{ClientCert(5), "ClientCert(5)"},
 		{FlagEvicted, "evicted"},
 		{Flag(0), "Flag(0)"},
-		{flagEnd, "Flag(24)"},
+		{flagEnd, "Flag(31)"},
+		{EvidenceNone, ""},
+		{EvidenceKeylog, "keylog"},
+		{EvidenceRecordSizes, "record_sizes"},
+		{Evidence(9), "Evidence(9)"},
 		{Flags(0), ""},
 		{FlagsOf(FlagTruncated, FlagClientAuthFailed, FlagTruncated), "client_auth_failed;truncated"},
 	} {

@@ -56,6 +56,11 @@ flags:
                      messages over all connections (default 64M; K, M, G
                      are powers of 1024); a connection whose message does
                      not fit is flagged oversize and counted in the summary
+  --keylog FILE      read TLS secrets from the NSS key log FILE
+                     (SSLKEYLOGFILE; repeatable) to see inside TLS 1.3
+                     handshakes and TLS 1.2 renegotiations; live, FILE is
+                     read as it grows. pcapng secrets blocks are read
+                     without it
   --format FORMAT    table (default), csv or json (JSON lines)
   -o FILE            write the rows to FILE instead of standard output
   -q                 no summary
@@ -101,8 +106,9 @@ func errorf(stderr io.Writer, format string, args ...any) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tlsscan", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var files fileList
+	var files, keyLogs fileList
 	fs.Var(&files, "r", "")
+	fs.Var(&keyLogs, "keylog", "")
 	format := fs.String("format", "table", "")
 	outName := fs.String("o", "", "")
 	quiet := fs.Bool("q", false, "")
@@ -217,6 +223,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		MaxRows: *count,
 		Workers: *jobs,
 		Start:   start,
+		KeyLogs: keyLogs,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
 	cfg.Reassembly.MaxBuffered = maxBuffered

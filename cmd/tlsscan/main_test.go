@@ -80,7 +80,9 @@ func TestExitCodes(t *testing.T) {
 
 // goldenInputs lists the captures with a golden CSV: every capture under
 // pcaps/ except the hostile set (which has its own tests), each rotated
-// set as one multi-file input.
+// set as one multi-file input. A capture with its key log beside it
+// (NAME.keys) is listed twice: as it is, and as "NAME.keylog" with
+// --keylog NAME.keys first in its arguments.
 func goldenInputs(t *testing.T) map[string][]string {
 	t.Helper()
 	inputs := map[string][]string{}
@@ -100,6 +102,10 @@ func goldenInputs(t *testing.T) map[string][]string {
 				return nil
 			}
 			inputs[rel] = []string{path}
+			keys := strings.TrimSuffix(path, filepath.Ext(path)) + ".keys"
+			if _, err := os.Stat(keys); err == nil {
+				inputs[rel+".keylog"] = []string{"--keylog", keys, path}
+			}
 			return nil
 		})
 		if err != nil && !os.IsNotExist(err) {
@@ -124,7 +130,9 @@ func TestGolden(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		files := inputs[name]
-		sort.Strings(files)
+		if files[0] != "--keylog" {
+			sort.Strings(files)
+		}
 		t.Run(name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			args := append([]string{"--format", "csv", "-q"}, files...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,13 +19,16 @@ func TestMain(m *testing.M) {
 	})
 }
 
+var updateScripts = flag.Bool("update-scripts", false, "rewrite the testscript files' expected output (review the diff)")
+
 func TestScript(t *testing.T) {
 	pcaps, err := filepath.Abs("../../pcaps")
 	if err != nil {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:           "testdata/script",
+		UpdateScripts: *updateScripts,
 		Setup: func(e *testscript.Env) error {
 			// $PCAPS is the project's fixture directory, read-only input.
 			e.Setenv("PCAPS", pcaps)

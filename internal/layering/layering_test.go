@@ -23,7 +23,7 @@ var allowed = map[string]struct {
 	external []string
 }{
 	"cmd/tlsscan":    {project: []string{"pipeline", "capture", "capture/filter", "report"}},
-	"pipeline":       {project: []string{"capture", "reassembly", "report"}, external: []string{"github.com/gopacket/gopacket"}},
+	"pipeline":       {project: []string{"capture", "keylog", "reassembly", "report"}, external: []string{"github.com/gopacket/gopacket"}},
 	"capture":        {project: []string{"capture/filter"}, external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf", "golang.org/x/sys"}},
 	"capture/filter": {external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf"}},
 	"keylog":         {project: []string{"tlsparse"}},
