@@ -1,12 +1,16 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/keylog"
 )
 
@@ -96,4 +100,68 @@ func (k *keys) poll(now time.Time) {
 		}
 		k.tailErr[i] = msg
 	}
+}
+
+// DefaultKeyWait is how long a live run with --keylog holds each packet
+// before analysing it (Config.KeyWait): the time a client has to append a
+// connection's secrets to its key log after sending the packets they
+// protect. A connection whose secrets come later is reported without them
+// (keys_missing).
+const DefaultKeyWait = 500 * time.Millisecond
+
+// maxDelayed bounds the packets the delay line holds; past it the oldest
+// go on at once, so a busy link costs bounded memory, not an unbounded
+// queue.
+const maxDelayed = 1 << 16
+
+// delayLine holds live packets (copies: the source reuses its buffers)
+// for wait before they are analysed, in arrival order.
+type delayLine struct {
+	wait time.Duration
+	q    []delayed
+	head int
+}
+
+type delayed struct {
+	seg *capture.Segment
+	at  time.Time
+}
+
+func (d *delayLine) push(seg *capture.Segment, now time.Time) {
+	d.q = append(d.q, delayed{cloneSegment(seg), now})
+}
+
+// release hands on, in order, the packets held for wait by now (all of
+// them with a zero now), and the oldest past maxDelayed.
+func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
+	for d.head < len(d.q) {
+		e := d.q[d.head]
+		if !now.IsZero() && now.Sub(e.at) < d.wait && len(d.q)-d.head <= maxDelayed {
+			break
+		}
+		d.q[d.head] = delayed{}
+		d.head++
+		add(e.seg)
+	}
+	if d.head == len(d.q) {
+		d.q, d.head = d.q[:0], 0
+	} else if d.head > len(d.q)/2 && d.head > 1024 {
+		d.q = d.q[:copy(d.q, d.q[d.head:])]
+		d.head = 0
+	}
+}
+
+// cloneSegment copies what a Segment holds of the source's buffer: the
+// TCP header, its options and the payload.
+func cloneSegment(seg *capture.Segment) *capture.Segment {
+	c := *seg
+	c.TCP.Contents = bytes.Clone(seg.TCP.Contents)
+	c.TCP.Payload = bytes.Clone(seg.TCP.Payload)
+	c.TCP.Options = make([]layers.TCPOption, len(seg.TCP.Options))
+	for i, o := range seg.TCP.Options {
+		o.OptionData = bytes.Clone(o.OptionData)
+		c.TCP.Options[i] = o
+	}
+	c.TCP.Padding = nil
+	return &c
 }

@@ -42,6 +42,24 @@ type loop struct {
 func (l *loop) run(src capture.Source, be backend) error {
 	var latest time.Time
 	idle := idleTimeout(l.cfg)
+	add := func(seg *capture.Segment) {
+		l.noteTimeJump(seg, latest, idle)
+		if seg.CI.Timestamp.After(latest) {
+			latest = seg.CI.Timestamp
+		}
+		be.add(seg, latest)
+	}
+	// Live with key logs to follow, packets wait keyWait in a delay line
+	// (keys.go): the client appends a connection's secrets to its key log
+	// as it handshakes, a little after the packets go out.
+	var delay *delayLine
+	if len(l.keys.tails) > 0 && l.cfg.KeyWait > 0 {
+		delay = &delayLine{wait: l.cfg.KeyWait}
+		defer func() {
+			l.keys.poll(time.Time{})
+			delay.release(time.Time{}, add)
+		}()
+	}
 	for !l.sink.done() {
 		seg, err := src.Next()
 		if err == io.EOF {
@@ -50,6 +68,9 @@ func (l *loop) run(src capture.Source, be backend) error {
 		if err == capture.ErrNoPacket {
 			now := time.Now()
 			l.keys.poll(now)
+			if delay != nil {
+				delay.release(now, add)
+			}
 			be.idle(now)
 			continue
 		}
@@ -59,14 +80,14 @@ func (l *loop) run(src capture.Source, be backend) error {
 			}
 			return err
 		}
-		if len(l.keys.tails) > 0 {
-			l.keys.poll(time.Now())
+		if delay == nil {
+			add(seg)
+			continue
 		}
-		l.noteTimeJump(seg, latest, idle)
-		if seg.CI.Timestamp.After(latest) {
-			latest = seg.CI.Timestamp
-		}
-		be.add(seg, latest)
+		now := time.Now()
+		delay.push(seg, now)
+		l.keys.poll(now)
+		delay.release(now, add)
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// capture, or, live (Stream), followed as they grow. pcapng
 	// Decryption Secrets Blocks in the input are read too (Run).
 	KeyLogs []string
+	// KeyWait is how long a live run with KeyLogs holds each packet so
+	// that the key log can catch up (DefaultKeyWait); 0 does not wait.
+	KeyWait time.Duration
 
 	keyLog *keylog.Log // the run's, set by analyze: every Conn's Keys
 }

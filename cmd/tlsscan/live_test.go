@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/tlsscan/tlsscan/pipeline"
 	"io"
 	"os"
 	"os/exec"
@@ -72,6 +73,7 @@ func TestLiveEndToEnd(t *testing.T) {
 	}
 	e := liveSetup(t)
 	t.Run("handshakes", e.testHandshakes)
+	t.Run("keylog", e.testKeylog)
 	t.Run("count", e.testCount)
 	t.Run("duration", e.testDuration)
 }
@@ -429,6 +431,53 @@ func (e *liveEnv) header(c *liveRun) []string {
 	}
 	e.t.Fatalf("no CSV header in tlsscan's output")
 	return nil
+}
+
+// testKeylog is issue 10's live case: tlsscan follows a key log that the
+// client creates and appends to while it connects, and a TLS 1.3 mutual
+// TLS handshake comes out read with the keys (client_cert=sent,
+// evidence=keylog) within a second of the client's end.
+func (e *liveEnv) testKeylog(t *testing.T) {
+	e.t = t
+	keys := filepath.Join(e.dir, "live.keys") // the client creates it
+	c := e.startCapture("", "--keylog", keys, "-f", "tcp port 4433")
+	out := e.client(4433, "-tls1_3", "-keylogfile", keys,
+		"-cert", filepath.Join(e.certs, "client-a.pem"), "-key", filepath.Join(e.certs, "client-a.key"),
+		"-cert_chain", filepath.Join(e.certs, "int-a.pem"))
+	finished := time.Now()
+	if !strings.Contains(out, "tlsscan live end-to-end test page") {
+		t.Fatalf("mutual TLS 1.3 handshake did not serve the page:\n%s", out)
+	}
+	var row liveLine
+	for deadline := finished.Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if r := c.rows(); len(r) > 0 {
+			row = r[0]
+			break
+		}
+	}
+	if row.text == "" {
+		t.Fatalf("no row within 3 s; stderr:\n%s", c.stderrString())
+	}
+	if d := row.at.Sub(finished); d > time.Second {
+		t.Errorf("the row came %v after s_client finished; want within 1 s", d)
+	} else {
+		t.Logf("row %v after s_client finished (--keylog-wait %v)", d.Round(time.Millisecond), pipeline.DefaultKeyWait)
+	}
+	hdr := e.header(c)
+	for col, want := range map[string]string{"version": "TLSv1.3", "cert_requested": "yes", "client_cert": "sent", "evidence": "keylog"} {
+		if got := csvField(t, hdr, row.text, col); got != want {
+			t.Errorf("%s %q, want %q: %s", col, got, want, row.text)
+		}
+	}
+	if flags := csvField(t, hdr, row.text, "flags"); !strings.Contains(flags, "decrypted") || strings.Contains(flags, "keys_missing") {
+		t.Errorf("flags %q, want decrypted and not keys_missing", flags)
+	}
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("tlsscan exited %d; stderr:\n%s", code, c.stderrString())
+	}
 }
 
 func (e *liveEnv) testHandshakes(t *testing.T) {

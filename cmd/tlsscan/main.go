@@ -61,6 +61,9 @@ flags:
                      handshakes and TLS 1.2 renegotiations; live, FILE is
                      read as it grows. pcapng secrets blocks are read
                      without it
+  --keylog-wait D    live with --keylog: analyse each packet D after it
+                     arrives (default 500ms), so that the key log written
+                     during the handshake is read first
   --format FORMAT    table (default), csv or json (JSON lines)
   -o FILE            write the rows to FILE instead of standard output
   -q                 no summary
@@ -109,6 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var files, keyLogs fileList
 	fs.Var(&files, "r", "")
 	fs.Var(&keyLogs, "keylog", "")
+	keyWait := fs.Duration("keylog-wait", pipeline.DefaultKeyWait, "")
 	format := fs.String("format", "table", "")
 	outName := fs.String("o", "", "")
 	quiet := fs.Bool("q", false, "")
@@ -178,6 +182,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		errorf(stderr, "--max-buffer wants a size of at least 64K (e.g. 64M), not %q", *maxBuffer)
 		return exitUsage
 	}
+	if *keyWait < 0 || *keyWait > time.Minute {
+		errorf(stderr, "--keylog-wait wants a duration from 0 to 1m, not %v", *keyWait)
+		return exitUsage
+	}
 	if *jobs < 1 {
 		errorf(stderr, "-j wants a number of workers of at least 1")
 		return exitUsage
@@ -224,6 +232,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Workers: *jobs,
 		Start:   start,
 		KeyLogs: keyLogs,
+		KeyWait: *keyWait,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
 	cfg.Reassembly.MaxBuffered = maxBuffered
