@@ -79,6 +79,7 @@ type decHalf struct {
 	capped  bool          // stopped at maxAppBytes13 (or maxEarlyRecords)
 	early0  *recordOpener // TLS 1.3 client: the 0-RTT key, once looked up
 	tried0  bool          // the 0-RTT key was looked up
+	opened0 int           // records opened with it
 	finDone bool          // the record just opened carried this direction's Finished
 	keyUpd  bool          // the record just opened carried a KeyUpdate
 }
@@ -107,7 +108,9 @@ type decState struct {
 	half             [2]decHalf
 }
 
-func (d *decState) decrypted() bool { return d.half[0].opened+d.half[1].opened > 0 }
+func (d *decState) decrypted() bool {
+	return d.half[0].opened+d.half[1].opened+d.half[0].opened0+d.half[1].opened0 > 0
+}
 
 var plainPool = sync.Pool{New: func() any { b := make([]byte, RecordHeaderLen+MaxRecordLen); return &b }}
 
@@ -275,6 +278,7 @@ func (c *Conn) earlyRecord(h int, rec Record) {
 		return
 	}
 	_ = openRecord(dh.early0, rec, func(typ ContentType, pt []byte) {
+		dh.opened0++
 		if typ != ContentApplicationData {
 			c.plaintext(h, typ, pt)
 		}

@@ -2,9 +2,9 @@ package tlsparse
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/hex"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -321,4 +321,112 @@ func TestInferClientAuth13Layouts(t *testing.T) {
 	}
 }
 
-var _ = bytes.Equal
+// TestDecryptSplit feeds each key-log fixture's connections, with keys,
+// split at (strided) offsets and a byte at a time: decryption must give
+// the same summary however the stream is cut.
+func TestDecryptSplit(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(keylogDir, "*.pcap"))
+	if len(files) == 0 {
+		t.Skip("no key-log fixtures in " + keylogDir)
+	}
+	budget := 23
+	if testing.Short() {
+		budget = 19
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".pcap")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := readFileKeys(t, filepath.Join(keylogDir, name+".keys"))
+		for n := 0; ; n++ {
+			evs := nthTCPConn(data, n)
+			if len(evs) == 0 {
+				break
+			}
+			sc := scenario{name: name, opts: Options{Keys: keys}, setup: func(c *Conn) { c.SetInitiator(0) }, evs: evs}
+			wc := sc.run(t, -1, nil)
+			whole := wc.Summary()
+			checkSummary(t, wc, &whole)
+			compare := func(how string, c *Conn) {
+				t.Helper()
+				if diff := cmp.Diff(whole, c.Summary(), bytesEqual); diff != "" {
+					t.Fatalf("%s/%d: %s: summary differs (-whole +split):\n%s", name, n, how, diff)
+				}
+			}
+			total := 0
+			for _, e := range evs {
+				total += len(e.data)
+			}
+			step := max(1, total*total>>budget)
+			for i, e := range evs {
+				for k := 1; k < len(e.data); k += step {
+					compare(fmt.Sprintf("segment %d split at %d", i, k), sc.run(t, i, splitAt(k)))
+				}
+			}
+			compare("byte at a time", sc.run(t, -1, bytewise))
+		}
+	}
+}
+
+// FuzzConnFeedKeys is FuzzConnFeed with a key log: the seeds are the
+// key-log fixtures' first connections, the keys those of the fixture
+// `which` names. Besides checkSummary's promises and whole = split, a
+// record that does not authenticate never yields a message: without the
+// decrypted flag no message or alert was read decrypted.
+func FuzzConnFeedKeys(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(keylogDir, "*.pcap"))
+	var keySets []Keys
+	for i, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".pcap")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		keySets = append(keySets, readFileKeys(f, filepath.Join(keylogDir, name+".keys")))
+		var a, b []byte
+		for _, e := range nthTCPConn(data, 0) {
+			if e.h == 0 {
+				a = append(a, e.data...)
+			} else {
+				b = append(b, e.data...)
+			}
+		}
+		// Cut each side after its hello records so that the halves
+		// interleave as on the wire.
+		f.Add(a, b, uint64(len(a)/4)|uint64(len(b)/3)<<16|uint64(i+3)<<32|uint64(i+11)<<48, uint8(i))
+	}
+	if len(keySets) == 0 {
+		keySets = append(keySets, fileKeys{})
+		f.Add([]byte{22, 3, 1, 0, 0}, []byte{}, uint64(0), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte, cuts uint64, which uint8) {
+		if len(a)+len(b) > 64<<10 {
+			return
+		}
+		mode := uint8(modeInit0)
+		if which&0x80 != 0 {
+			mode |= modeClose
+		}
+		in := connInput{a: a, b: b, cuts: cuts, mode: mode}
+		sc := in.scenario()
+		sc.opts = Options{Keys: keySets[int(which&0x7f)%len(keySets)], Trace: true}
+		wc := sc.run(t, -1, nil)
+		whole := wc.Summary()
+		checkSummary(t, wc, &whole)
+		if !whole.Flags.Has(FlagDecrypted) {
+			for _, it := range wc.Trace() {
+				if it.Decrypted {
+					t.Fatalf("a decrypted %+v without the decrypted flag: %+v", it, whole)
+				}
+			}
+		}
+		var consumed [2]int
+		spc := runSplit(t, &sc, in.splitter(&consumed))
+		split := spc.Summary()
+		if diff := cmp.Diff(whole, split, bytesEqual); diff != "" && !knownSplitDiff(wc, spc, &whole, &split) {
+			t.Fatalf("split feeding differs from whole feeding (-whole +split):\n%s", diff)
+		}
+	})
+}

@@ -493,7 +493,7 @@ func checkSummary(t *testing.T, c *Conn, s *Summary) {
 		fail("verdict outside its vocabulary")
 	}
 	inferred := s.Evidence == EvidenceRecordSizes
-	if inferred && (s.ClientCerts != -1 || s.CertReq == CertRequestedUnknown || s.ClientCert == ClientCertUnknown || c.opts.Keys != nil) {
+	if inferred && (s.ClientCerts != -1 || s.CertReq == CertRequestedUnknown || s.ClientCert == ClientCertUnknown || s.Flags.Has(FlagDecrypted)) {
 		fail("record_sizes evidence with ClientCerts %d, %v, %v", s.ClientCerts, s.CertReq, s.ClientCert)
 	}
 	if !inferred && (s.ClientCerts == -1) != (s.ClientCert == ClientCertUnknown) || s.ClientCerts < -1 || s.ServerCerts < -1 {
