@@ -12,6 +12,9 @@
 #                         resumption, TLS 1.2 ticket resumption, mutual TLS,
 #                         CertificateRequest answered with an empty list,
 #                         TLS 1.3 full, TLS 1.3 PSK resumption
+# OUTDIR/handshakes.keys  its NSS key log, written by the servers
+#                         (s_server -keylogfile; s_time has no such option),
+#                         for the with-keys benchmark (--keylog)
 # OUTDIR/bulk.pcap        8 connections (4 TLS 1.2 mutual auth, 4 TLS 1.3),
 #                         each moving BULK_MB (default 128: about 1 GB in all)
 #
@@ -98,9 +101,10 @@ for n in srv client; do
   openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 3650 2>/dev/null
 done
 
+keylog=() # set for the handshakes mixes: s_server's -keylogfile
 serve() { # address, args...
   local a=$1; shift
-  $N openssl s_server -accept "$a:443" -cert srv.pem -key srv.key -CAfile ca.pem -quiet -WWW "$@" </dev/null >/dev/null 2>&1 &
+  $N openssl s_server -accept "$a:443" -cert srv.pem -key srv.key -CAfile ca.pem -quiet -WWW "${keylog[@]}" "$@" </dev/null >/dev/null 2>&1 &
   local i
   for ((i = 0; i < 50; i++)); do # up to 5 s for the listener
     $N ss -Hltn "sport = :443" | grep -q "$a:443" && return
@@ -126,6 +130,8 @@ stime() { # address, args...
 }
 
 if [ -z "$only" ] || [ "$only" = handshakes ]; then
+  rm -f "$out/handshakes.keys"
+  keylog=(-keylogfile "$out/handshakes.keys") # appended to by each server
   capture "$out/handshakes.pcap"
   serve 127.0.0.1 -tls1_2 -no_ticket; stime 127.0.0.1 -new -time "$secs" -www /; stime 127.0.0.1 -reuse -time "$secs" -www /
   serve 127.0.0.2 -tls1_2;            stime 127.0.0.2 -reuse -time "$secs" -www /
@@ -133,6 +139,7 @@ if [ -z "$only" ] || [ "$only" = handshakes ]; then
   serve 127.0.0.4 -tls1_2 -verify 2;  stime 127.0.0.4 -new -time "$secs" -www /
   serve 127.0.0.5 -tls1_3;            stime 127.0.0.5 -new -time "$secs" -www /; stime 127.0.0.5 -reuse -time "$secs" -www /
   endcapture "$out/handshakes.pcap"
+  keylog=()
 fi
 
 if [ -z "$only" ] || [ "$only" = bulk ]; then

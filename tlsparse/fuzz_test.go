@@ -263,6 +263,7 @@ func FuzzParseCertificateRequest(f *testing.F) {
 	}
 	f.Add(crBody([]byte{1, 2}, nil, p.dnA), uint16(VersionTLS10))
 	f.Add(crBody([]byte{1}, nil), uint16(VersionSSL3))
+	f.Add(hx("00 0014 000d 0006 0004 0807 0403 002f 0006 0004 0002 3000"), uint16(VersionTLS13))
 	f.Fuzz(func(t *testing.T, data []byte, v uint16) {
 		in := fuzzInput(data)
 		cr, err := ParseCertificateRequest(in, Version(v))
@@ -274,7 +275,8 @@ func FuzzParseCertificateRequest(f *testing.F) {
 			t.Fatal("Raw is not the input")
 		}
 		checkAlias(t, "CertificateRequest", in, certRequestSlices(&cr)...)
-		if (cr.SigAlgs != nil) != (Version(v) >= VersionTLS12) || len(cr.SigAlgs)%2 != 0 {
+		tls13 := Version(v).IsTLS13()
+		if !tls13 && (cr.SigAlgs != nil) != (Version(v) >= VersionTLS12) || len(cr.SigAlgs)%2 != 0 || tls13 && cr.CertTypes != nil {
 			t.Fatalf("version %04x, sigalgs %x", v, cr.SigAlgs)
 		}
 		again, err := ParseCertificateRequest(cr.Raw, Version(v))
@@ -283,6 +285,29 @@ func FuzzParseCertificateRequest(f *testing.F) {
 		}
 		if diff := cmp.Diff(cr, again, bytesEqual); diff != "" {
 			t.Fatalf("re-parse of Raw differs:\n%s", diff)
+		}
+	})
+}
+
+func FuzzParseEncryptedExtensions(f *testing.F) {
+	f.Add(hx("0000"))
+	f.Add(hx("0008 002a 0000 0010 0000"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzInput(data)
+		ee, err := ParseEncryptedExtensions(in)
+		if err != nil {
+			checkParseError(t, err, "EncryptedExtensions", in)
+			return
+		}
+		if !bytes.Equal(ee.Raw, in) {
+			t.Fatal("Raw is not the input")
+		}
+		found := false
+		for _, e := range ee.Extensions {
+			found = found || e.Type == ExtEarlyData
+		}
+		if found != ee.EarlyData {
+			t.Fatalf("EarlyData %v, early_data extension present %v", ee.EarlyData, found)
 		}
 	})
 }
