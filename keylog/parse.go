@@ -120,11 +120,12 @@ func (p *parser) parse(line []byte) {
 	if p.line == 1 {
 		line = bytes.TrimPrefix(line, bom)
 	}
-	f := bytes.Fields(line)
+	var fields [4][]byte
+	f := splitFields(line, fields[:0])
 	if len(f) == 0 || f[0][0] == '#' {
 		return
 	}
-	label := tlsparse.SecretLabelOf(string(f[0]))
+	label := labelOf(f[0])
 	if label == tlsparse.SecretUnknown {
 		switch {
 		case isLabel(f[0]):
@@ -138,7 +139,7 @@ func (p *parser) parse(line []byte) {
 		return
 	}
 	if len(f) != 3 {
-		p.malformed("%s: %d fields, want 3", label, len(f))
+		p.malformed("%s: %d fields, want 3", label, len(bytes.Fields(line)))
 		return
 	}
 	var e entry
@@ -200,6 +201,43 @@ func (p *parser) malformed(format string, args ...any) {
 	}
 	p.shown++
 }
+
+// splitFields appends to f the space- or tab-separated fields of line, at
+// most cap(f) of them (the last holds the rest, so a line with too many
+// fields is still told apart): bytes.Fields without its allocation, for
+// the key logs of large benchmark runs.
+func splitFields(line []byte, f [][]byte) [][]byte {
+	for {
+		for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			line = line[1:]
+		}
+		if len(line) == 0 {
+			return f
+		}
+		if len(f) == cap(f)-1 {
+			return append(f, line)
+		}
+		i := bytes.IndexAny(line, " \t")
+		if i < 0 {
+			return append(f, line)
+		}
+		f = append(f, line[:i])
+		line = line[i:]
+	}
+}
+
+// labelByName holds every label tlsparse knows: SecretLabelOf's inverse
+// of String, walked until it stops being one.
+var labelByName = func() map[string]tlsparse.SecretLabel {
+	m := map[string]tlsparse.SecretLabel{}
+	for l := tlsparse.SecretMaster; tlsparse.SecretLabelOf(l.String()) == l; l++ {
+		m[l.String()] = l
+	}
+	return m
+}()
+
+// labelOf is tlsparse.SecretLabelOf on bytes, without a copy.
+func labelOf(b []byte) tlsparse.SecretLabel { return labelByName[string(b)] }
 
 // isLabel reports whether b is spelled like a key log label (capitals,
 // digits and underscores, starting with a capital), so that a line with a

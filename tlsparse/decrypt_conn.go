@@ -25,11 +25,13 @@ import (
 //     handshake secret before any that does is 0-RTT data (RFC 8446
 //     4.2.10: a server skips rejected early data the same way): skipped,
 //     at most maxEarlyRecords.
-//   - TLS 1.2: after each direction's ChangeCipherSpec, its handshake,
-//     alert and ChangeCipherSpec records are opened; application data is
-//     only counted (the sequence number goes on), never decrypted. A
-//     renegotiation's new keys are looked up by its own ClientHello random
-//     and installed at its ChangeCipherSpec.
+//   - TLS 1.2: after each direction's ChangeCipherSpec, its handshake
+//     records after the Finished (a renegotiation), alerts and a
+//     renegotiation's ChangeCipherSpec are opened; the Finished and
+//     application data are only counted (the sequence number goes on),
+//     never decrypted, and keys are derived only when a record must be
+//     opened. A renegotiation's new keys are looked up by its own
+//     ClientHello random and apply from its ChangeCipherSpec.
 //
 // Secrets are looked up only when the first record that needs them comes,
 // not at the ServerHello: a live key log may have grown in between.
@@ -70,7 +72,8 @@ const (
 // decHalf is one direction's decryption.
 type decHalf struct {
 	open    *recordOpener // the key of the records now coming
-	next    *recordOpener // TLS 1.2: the key from this direction's next ChangeCipherSpec
+	count   uint64        // TLS 1.2: records since its CCS, while no key is derived
+	keyGen  int           // TLS 1.2: the handshake generation its key comes from
 	stage   uint8         // stage13*
 	stopped bool          // nothing more is opened in this direction
 	opened  int           // records opened
@@ -97,9 +100,8 @@ type decState struct {
 	unsupported  error
 	serverRandom [32]byte
 	// TLS 1.2 handshakes on the connection: gen counts them (1 the
-	// first), keyedGen is the one whose keys were last derived. A
-	// renegotiation's hellos, read decrypted, give its keys.
-	gen, keyedGen    int
+	// first). A renegotiation's hellos, read decrypted, give its keys.
+	gen              int
 	renegCR, renegSR [32]byte
 	renegSuite       CipherSuite
 	renegETM         bool
@@ -229,6 +231,12 @@ func (c *Conn) decrypt13(h int, rec Record) bool {
 		// RFC 8446 5.1: a key change comes at a record boundary.
 		dh.finDone = false
 		if dh.stage == stage13Handshake {
+			if client && !c.phaOffered {
+				// Nothing after the client's Finished can change a
+				// verdict unless the server may ask it again.
+				dh.stopped = true
+				return false
+			}
 			label := SecretServerTraffic0
 			if client {
 				label = SecretClientTraffic0
@@ -299,51 +307,89 @@ func (c *Conn) decryptFinished(h int) {
 	}
 }
 
-// ccs12 installs half h's TLS 1.2 key at its ChangeCipherSpec. Both
-// directions' keys of a handshake are derived at the first CCS of that
-// handshake (the first one's, or a renegotiation's: generation gen).
+// ccs12 starts half h's TLS 1.2 protected records at its ChangeCipherSpec
+// (the first handshake's, or a renegotiation's: generation gen). Keys are
+// derived only when a record must be read (keys12): a renegotiation, an
+// encrypted alert. The Finished right after the CCS is not decrypted: it
+// carries nothing a verdict uses, and deriving every connection's keys
+// for it would double the cost of a run with a key log (BENCHMARKS.md).
+// Whether the key log covers the connection is still looked up here.
 func (c *Conn) ccs12(h int) {
 	d := c.dec
 	if d == nil || !c.haveRandom || c.version != VersionTLS12 {
 		return
 	}
-	if d.keyedGen != d.gen {
-		d.keyedGen = d.gen
-		cr, sr, suite, etm := c.clientRandom, d.serverRandom, c.cipher, c.etm
-		if d.gen > 1 {
-			cr, sr, suite, etm = d.renegCR, d.renegSR, d.renegSuite, d.renegETM
-		}
-		cl, sv, err := tls12OpenersFromKeys(c.opts.Keys, cr[:], sr[:], suite, etm)
-		switch {
-		case err == nil:
-			d.status = keysFound
-			d.half[c.client].next, d.half[1-c.client].next = cl, sv
-		case errors.Is(err, ErrNoSecret):
-			if d.status == keysUnasked {
-				d.status = keysMissing
-			}
-		default:
-			d.unsupported = err
-		}
-	}
 	dh := &d.half[h]
-	dh.open, dh.next = dh.next, nil
-	dh.stopped = dh.open == nil
+	dh.open, dh.stopped, dh.count, dh.keyGen = nil, false, 0, d.gen
+	cr := c.clientRandom
+	if d.gen > 1 {
+		cr = d.renegCR
+	}
+	if _, ok := c.opts.Keys.Secret(SecretMaster, cr[:]); ok {
+		d.status = keysFound
+	} else {
+		if d.status == keysUnasked {
+			d.status = keysMissing
+		}
+		dh.stopped = true
+	}
+}
+
+// keys12 derives half h's TLS 1.2 key for the handshake generation it is
+// under, its sequence number past the records already counted.
+func (c *Conn) keys12(h int) bool {
+	d := c.dec
+	dh := &d.half[h]
+	cr, sr, suite, etm := c.clientRandom, d.serverRandom, c.cipher, c.etm
+	if dh.keyGen > 1 {
+		cr, sr, suite, etm = d.renegCR, d.renegSR, d.renegSuite, d.renegETM
+	}
+	cl, sv, err := tls12OpenersFromKeys(c.opts.Keys, cr[:], sr[:], suite, etm)
+	switch {
+	case err == nil:
+		dh.open = sv
+		if int(c.client) == h {
+			dh.open = cl
+		}
+		dh.open.seq = dh.count
+		return true
+	case errors.Is(err, ErrNoSecret):
+		if d.status == keysUnasked {
+			d.status = keysMissing
+		}
+	default:
+		d.unsupported = err
+	}
+	dh.stopped = true
+	return false
 }
 
 // decrypt12 reads a TLS 1.2 record of half h sent after its
-// ChangeCipherSpec: handshake, alert and CCS records are opened;
-// application data only moves the sequence number. It reports whether the
-// record was read (false: no key for it).
+// ChangeCipherSpec: application data, the Finished and alerts after the
+// handshake are only counted, until a record that may change a verdict
+// needs the key: another handshake record (a renegotiation), an alert
+// before the handshake is over, a renegotiation's CCS. It reports whether the record was opened (false: not
+// read, for want of a key or because it is the Finished).
 func (c *Conn) decrypt12(h int, rec Record) bool {
 	d := c.dec
-	if d == nil || d.half[h].open == nil || d.half[h].stopped {
+	if d == nil || d.half[h].stopped || !c.haveRandom || c.version != VersionTLS12 {
 		return false
 	}
 	dh := &d.half[h]
+	if dh.open == nil && (rec.Type == ContentApplicationData || rec.Type == ContentHandshake && !c.half[h].finished ||
+		rec.Type == ContentAlert && c.established()) {
+		// Not worth a key: the Finished, application data, and an
+		// alert after the handshake (the close_notify that ends every
+		// connection): none changes a verdict.
+		dh.count++
+		return false
+	}
+	if dh.open == nil && !c.keys12(h) {
+		return false
+	}
 	if rec.Type == ContentApplicationData {
 		dh.open.seq++
-		return true
+		return false
 	}
 	err := openRecord(dh.open, rec, func(typ ContentType, pt []byte) {
 		dh.opened++

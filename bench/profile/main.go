@@ -24,7 +24,12 @@ func main() {
 	mem := flag.String("mem", "", "write an allocation profile to `FILE`")
 	rounds := flag.Int("n", 1, "analyze the files `N` times (longer profile)")
 	workers := flag.Int("j", 1, "shard over `N` workers, as tlsscan -j")
+	keyLog := flag.String("keylog", "", "read secrets from the key log `FILE`, as tlsscan --keylog")
 	flag.Parse()
+	var keyLogs []string
+	if *keyLog != "" {
+		keyLogs = []string{*keyLog}
+	}
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: profile [-cpu FILE] [-mem FILE] [-n N] CAPTURE...")
 		os.Exit(2)
@@ -43,7 +48,7 @@ func main() {
 	var rows uint64
 	for i := 0; i < *rounds; i++ {
 		w := report.NewWriter(io.Discard, report.FormatCSV, report.Options{})
-		res, err := pipeline.Run(pipeline.Config{Files: flag.Args(), Workers: *workers}, w)
+		res, err := pipeline.Run(pipeline.Config{Files: flag.Args(), Workers: *workers, KeyLogs: keyLogs}, w)
 		if err != nil {
 			fail(err)
 		}
