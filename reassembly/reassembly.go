@@ -89,6 +89,7 @@ type Stats struct {
 	Idle     uint64 // closed by the idle timeout, not by FIN/RST
 	Evicted  uint64 // forced out by MaxConns
 	Oversize uint64 // connections that stopped buffering at MaxBuffered
+	Watched  uint64 // connections read past gopacket for the renegotiation watch (startWatch)
 }
 
 // Assembler turns TCP segments into Results. Not safe for concurrent use;
@@ -115,6 +116,8 @@ type Assembler struct {
 	// gopacket once it returns (its connection lock is held until then).
 	done     map[uint64]*doneConn
 	toDrop   []*stream
+	toWatch  []*stream // streams to move to the watch during the current AssembleWithContext
+	watched  int       // entries of done with a watched stream
 	open     int       // streams created and not yet complete
 	live     []*stream // the open streams, in no order (index in stream.slot)
 	pending  []*stream // streams not yet emitted, in creation order (head first)
@@ -176,6 +179,9 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 	if len(a.toDrop) > 0 {
 		a.dropEmitted()
 	}
+	if len(a.toWatch) > 0 {
+		a.startWatch()
+	}
 	if a.open > a.opts.MaxConns {
 		a.evict(ci.Timestamp)
 	}
@@ -200,8 +206,18 @@ func (a *Assembler) Tick(now time.Time) {
 		a.asm.FlushCloseOlderThan(cut)
 		a.idling = false
 		for k, d := range a.done {
-			if d.last.Before(cut) {
+			if d.last.Before(cut) && d.watch == nil {
 				delete(a.done, k)
+			}
+		}
+		if a.watched > 0 {
+			// In pending order: which rows come out first must not
+			// depend on map order.
+			for _, s := range a.pending[a.head:] {
+				if s.watch != nil && s.watch.last.Before(cut) {
+					a.endWatch(s)
+					delete(a.done, FlowHash(s.key[0], s.key[1]))
+				}
 			}
 		}
 	}
@@ -225,11 +241,16 @@ func (a *Assembler) keepIdled(s *stream) {
 }
 
 // doneConn is what is left of an emitted connection: enough to see it end.
+// Or, with watch set, of a connection not yet emitted whose handshake is
+// over but for the renegotiation watch (tlsparse.Conn.Watching): its
+// in-order payload is fed to the Conn here, without gopacket.
 type doneConn struct {
-	key  [2]gopacket.Flow // gopacket's key, in half 0's orientation
-	rkey [2]gopacket.Flow // the same, reversed: no Reverse per packet
-	last time.Time
-	fin  uint8 // bit 0: FIN from the key's source side, bit 1: from the other
+	key   [2]gopacket.Flow // gopacket's key, in half 0's orientation
+	rkey  [2]gopacket.Flow // the same, reversed: no Reverse per packet
+	last  time.Time
+	fin   uint8   // bit 0: FIN from the key's source side, bit 1: from the other
+	watch *stream // the watched stream, nil once emitted
+	next  [2]uint32
 }
 
 // FlowHash is the same for both directions of a connection: gopacket's
@@ -262,6 +283,9 @@ func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bo
 	default:
 		return false // another connection with the same hash: gopacket's
 	}
+	if d.watch != nil {
+		return a.watchPacket(h, d, int(bit-1), tcp, now)
+	}
 	switch {
 	case tcp.SYN && !tcp.ACK:
 		delete(a.done, h)
@@ -277,6 +301,111 @@ func (a *Assembler) bypass(net gopacket.Flow, tcp *layers.TCP, now time.Time) bo
 		d.last = now
 	}
 	return true
+}
+
+// startWatch moves the streams that only watch for a renegotiation
+// (tlsparse.Conn.Watching) out of gopacket into the watch: their packets
+// take the bypass, which feeds in-order payload straight to the Conn. A
+// connection is watched for at most 64 KiB a direction past its Finished
+// (tlsparse), so this is short; but reassembling those packets through
+// gopacket doubled the packets it handled per TLS 1.2 connection and cost
+// a quarter of a handshake-heavy run (BENCHMARKS.md). At most MaxConns
+// connections are watched at once; past that a connection is emitted
+// without the watch.
+func (a *Assembler) startWatch() {
+	list := a.toWatch
+	a.toWatch = a.toWatch[:0]
+	for _, s := range list {
+		if s.emitted || s.watch != nil {
+			continue
+		}
+		h := FlowHash(s.key[0], s.key[1])
+		if _, taken := a.done[h]; taken || a.watched >= a.opts.MaxConns {
+			s.maybeEmit(true)
+			a.toDrop = append(a.toDrop, s)
+			continue
+		}
+		if a.done == nil {
+			a.done = make(map[uint64]*doneConn)
+		}
+		d := &doneConn{
+			key:   s.key,
+			rkey:  [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
+			last:  s.res.Last,
+			watch: s,
+			next:  [2]uint32{s.base[0] + s.fed[0], s.base[1] + s.fed[1]},
+		}
+		a.done[h] = d
+		a.watched++
+		a.stats.Watched++
+		s.watch = d
+		a.closeInGopacket(s)
+	}
+	clear(list)
+	if len(a.toDrop) > 0 {
+		a.dropEmitted()
+	}
+}
+
+// watchPacket is bypass for a watched connection: in-order payload goes
+// to the Conn, a hole ends the watch of that direction (Gap), FIN and RST
+// end the halves, and once the Conn is Decided the row goes out and the
+// entry becomes an emitted connection's. A SYN on the same ports (a new
+// connection) ends it too, and goes on to gopacket.
+func (a *Assembler) watchPacket(key uint64, d *doneConn, h int, tcp *layers.TCP, now time.Time) bool {
+	s := d.watch
+	if now.After(d.last) {
+		d.last = now
+	}
+	if now.After(s.res.Last) {
+		s.res.Last = now
+	}
+	if tcp.SYN && !tcp.ACK {
+		a.endWatch(s)
+		delete(a.done, key)
+		return false
+	}
+	conn := s.conn
+	if p := tcp.Payload; len(p) > 0 {
+		switch off := int32(d.next[h] - tcp.Seq); {
+		case off > 0 && int(off) >= len(p): // all seen before
+		case off < 0:
+			conn.Gap(h)
+			d.next[h] = tcp.Seq + uint32(len(p))
+		default:
+			if conn.Wants(h) {
+				conn.Feed(h, p[off:])
+			}
+			d.next[h] += uint32(len(p) - int(off))
+		}
+	}
+	switch {
+	case tcp.RST:
+		conn.Close(0, 0)
+		conn.Close(1, 0)
+	case tcp.FIN:
+		conn.Close(h, 0)
+		d.fin |= 1 << h
+	}
+	if conn.Decided() {
+		a.endWatch(s)
+		if tcp.RST || d.fin == 3 {
+			delete(a.done, key)
+		}
+	}
+	return true
+}
+
+// endWatch emits a watched stream's row; its entry in done stays, as an
+// emitted connection's, unless the caller deletes it.
+func (a *Assembler) endWatch(s *stream) {
+	d := s.watch
+	if d == nil {
+		return
+	}
+	d.watch, s.watch = nil, nil
+	a.watched--
+	s.maybeEmit(true)
 }
 
 // dropEmitted moves the streams emitted during the last packet out of
@@ -297,19 +426,25 @@ func (a *Assembler) dropEmitted() {
 			rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
 			last: s.res.Last,
 		}
-		for h := range 2 {
-			if s.complete {
-				break
-			}
-			net, tr := s.key[0], s.key[1]
-			if h == 1 {
-				net, tr = net.Reverse(), tr.Reverse()
-			}
-			src, dst := tr.Endpoints()
-			a.rstAt(net, binary.BigEndian.Uint16(src.Raw()), binary.BigEndian.Uint16(dst.Raw()))
-		}
+		a.closeInGopacket(s)
 	}
 	clear(drop)
+}
+
+// closeInGopacket ends both halves of s in gopacket with RSTs of our own
+// (ReassemblyComplete follows): later packets take the bypass.
+func (a *Assembler) closeInGopacket(s *stream) {
+	for h := range 2 {
+		if s.complete {
+			break
+		}
+		net, tr := s.key[0], s.key[1]
+		if h == 1 {
+			net, tr = net.Reverse(), tr.Reverse()
+		}
+		src, dst := tr.Endpoints()
+		a.rstAt(net, binary.BigEndian.Uint16(src.Raw()), binary.BigEndian.Uint16(dst.Raw()))
+	}
 }
 
 // rstAt closes the half (net, sport->dport) with a bare RST of its own.
@@ -375,8 +510,18 @@ func (a *Assembler) evict(now time.Time) {
 	}
 }
 
-// Close flushes every open connection (the capture ended) and emits it.
-func (a *Assembler) Close() { a.asm.FlushAll() }
+// Close flushes every open connection (the capture ended) and emits it,
+// the watched ones (startWatch) in the order they began.
+func (a *Assembler) Close() {
+	a.asm.FlushAll()
+	if a.watched > 0 {
+		for _, s := range a.pending[a.head:] {
+			if s.watch != nil {
+				a.endWatch(s)
+			}
+		}
+	}
+}
 
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats {
@@ -385,8 +530,8 @@ func (a *Assembler) Stats() Stats {
 	return s
 }
 
-// Open is the number of connections tracked now.
-func (a *Assembler) Open() int { return a.open }
+// Open is the number of connections tracked now, watched ones included.
+func (a *Assembler) Open() int { return a.open + a.watched }
 
 // Watermark is the Seen time of the oldest connection not yet emitted
 // (its first-packet time while capture time runs forward): no connection
@@ -445,9 +590,17 @@ type stream struct {
 	conn     *tlsparse.Conn
 	res      Result
 	rst      bool
-	emitted  bool // the result went out; conn is released
+	emitted  bool      // the result went out; conn is released
+	watch    *doneConn // in the watch (startWatch): gopacket no longer has it
 	complete bool
-	slot     int // index in Assembler.live
+
+	// Where each half's stream began (the sequence number after its SYN,
+	// or of its first segment) and the bytes gopacket delivered or
+	// skipped since: the half's next sequence number, for the watch.
+	base    [2]uint32
+	baseSet [2]bool
+	fed     [2]uint32
+	slot    int // index in Assembler.live
 
 	// For dropEmitted: gopacket's key for the connection (half 0's
 	// orientation).
@@ -516,6 +669,13 @@ func (s *stream) maybeEmit(final bool) {
 		}
 		return
 	}
+	if s.watch != nil {
+		return // endWatch emits it
+	}
+	if !final && s.conn.Watching() {
+		s.a.toWatch = append(s.a.toWatch, s)
+		return
+	}
 	if !(final || s.conn.Decided() || s.conn.NotTLS()) {
 		return
 	}
@@ -567,6 +727,13 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 		return true
 	}
 	h := half(dir)
+	if !s.baseSet[h] && (tcp.SYN || nextSeq == invalidSeq) {
+		s.baseSet[h] = true
+		s.base[h] = tcp.Seq
+		if tcp.SYN {
+			s.base[h]++
+		}
+	}
 	if tcp.SYN && !tcp.ACK {
 		s.initiator = int8(h)
 		if s.conn != nil {
@@ -587,12 +754,13 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlo
 }
 
 func (s *stream) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
-	if s.emitted {
+	if s.emitted || s.watch != nil {
 		return // not fetched: no copy of payload nobody reads
 	}
 	dir, _, end, skip := sg.Info()
 	h := half(dir)
 	avail, _ := sg.Lengths()
+	s.fed[h] += uint32(avail + max(skip, 0))
 	if avail == 0 && s.conn == nil {
 		return // a bare FIN/RST before any payload: nothing to parse
 	}

@@ -187,6 +187,12 @@ func (c *Conn) SetMidstream(h int) {
 // guessing where the next record starts would make verdicts up.
 func (c *Conn) Gap(h int) {
 	hf := &c.half[h]
+	if c.watching(h) {
+		// Lost past the Finished: the handshake was whole, only the
+		// renegotiation watch ends.
+		hf.done = true
+		return
+	}
 	if !hf.done && hf.err == nil && !hf.notTLS {
 		hf.gap = true
 		c.lose()

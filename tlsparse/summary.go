@@ -91,6 +91,29 @@ func (c *Conn) Decided() bool {
 	return c.established() && !c.reading(0) && !c.reading(1)
 }
 
+// Watching reports whether the connection is decided but for the
+// renegotiation watch (a completed TLS <= 1.2 handshake followed
+// renegWatch past each Finished): what remains to read is record headers
+// in order. The caller may then read the rest of the connection without
+// reassembly, feeding in-order payload and telling gaps and ends, until
+// Decided.
+func (c *Conn) Watching() bool {
+	if c.fatalFrom >= 0 || !c.established() {
+		return false
+	}
+	w := false
+	for h := range 2 {
+		switch {
+		case c.half[h].settled():
+		case c.watching(h):
+			w = true
+		default:
+			return false
+		}
+	}
+	return w
+}
+
 // watching reports whether TLS <= 1.2 half h is only followed past its
 // Finished for a renegotiation.
 func (c *Conn) watching(h int) bool {
