@@ -2,6 +2,7 @@ package tlsparse
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"github.com/google/go-cmp/cmp"
@@ -448,4 +449,39 @@ func FuzzConnFeedKeys(f *testing.F) {
 			t.Fatalf("split feeding differs from whole feeding (-whole +split):\n%s", diff)
 		}
 	})
+}
+
+// TestDecryptTLS12KeyFaults: a TLS 1.2 renegotiation read with a key log
+// that does not cover the connection (keys_missing) or gives it wrong
+// secrets (decrypt_failed, found when the renegotiation's first record
+// does not authenticate): either way the row is what the capture shows
+// without keys.
+func TestDecryptTLS12KeyFaults(t *testing.T) {
+	path := filepath.Join(keylogDir, "tls12-reneg-gcm.pcap")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("no key-log fixtures: %v", err)
+	}
+	good := readFileKeys(t, filepath.Join(keylogDir, "tls12-reneg-gcm.keys"))
+	wrong := fileKeys{}
+	for k, v := range good {
+		w := bytes.Clone(v)
+		w[0] ^= 0xff
+		wrong[k] = w
+	}
+	for _, tc := range []struct {
+		name string
+		keys Keys
+		flag Flag
+	}{{"no entry", fileKeys{}, FlagKeysMissing}, {"wrong secrets", wrong, FlagDecryptFailed}} {
+		f := newFeeder(t, Options{Keys: tc.keys}, nil)
+		for _, e := range nthTCPConn(data, 0) {
+			f.event(e, nil)
+		}
+		s := f.c.Summary()
+		want := FlagsOf(tc.flag, FlagRenegotiation)
+		if s.Flags&want != want || s.Flags.Has(FlagDecrypted) || s.CertReq != CertRequestedUnknown || s.ClientCert != ClientCertUnknown {
+			t.Errorf("%s: flags %v, %v/%v; want %v and unknown verdicts", tc.name, s.Flags, s.CertReq, s.ClientCert, want)
+		}
+	}
 }
