@@ -74,7 +74,7 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 }
 
 func (cv *Converter) detailOf(s *tlsparse.Summary) *Detail {
-	d := &Detail{Errors: s.Errors}
+	d := &Detail{Errors: s.Errors, Tickets13: s.Tickets13}
 	if cr := s.CertRequest; cr != nil {
 		out := &CertRequest{CertTypes: []string{}, CANames: []string{}}
 		for _, t := range cr.CertTypes {

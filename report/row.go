@@ -83,6 +83,9 @@ type Detail struct {
 	Anomalies map[string]int `json:"anomalies,omitempty"`
 	// Errors are the parse errors that stopped a direction, one per side.
 	Errors []string `json:"errors,omitempty"`
+	// Tickets13 counts the TLS 1.3 NewSessionTickets read with a key log
+	// (TLS <= 1.2 tickets are the cleartext flag ticket_issued).
+	Tickets13 int `json:"tls13_tickets,omitempty"`
 }
 
 // CertRequest is the decoded CertificateRequest.
