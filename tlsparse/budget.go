@@ -10,11 +10,16 @@ const DefaultBudget = 64 << 20
 // Certificate chains) or let many connections together take any amount of
 // memory; one budget over all of them does neither.
 //
-// When a buffer would take the budget past its limit, the Conn that asked
-// stops buffering: a handshake message is skipped to its end (its type and
-// length are known, the messages after it are parsed as usual) and a record
+// When a buffer would take the budget past its limit, the largest
+// handshake message being gathered (by its declared length, over every
+// Conn of the budget) stops buffering, until the buffer fits: it is
+// skipped to its end (its type and length are known, the messages after
+// it are parsed as usual). Only when the asker's own buffer is at least
+// as large as any other does the asker stop: a message so, and a record
 // cut by a segment boundary ends its direction. Either way the connection
-// is flagged oversize and keeps every verdict the rest of its bytes support.
+// cut is flagged oversize and keeps every verdict the rest of its bytes
+// support. So one huge message cannot starve the ordinary handshakes
+// around it.
 //
 // A Budget is not safe for concurrent use: each reassembly shard has its
 // own, so the outcome does not depend on timing.
@@ -23,6 +28,62 @@ type Budget struct {
 	used  int64
 	peak  int64
 	cut   uint64
+	msgs  []msgHolder // the message buffers in use (half.buf with a header), in no order
+}
+
+// msgHolder is a half whose buffer holds part of a handshake message.
+type msgHolder struct {
+	c *Conn
+	h int
+}
+
+// holdMsg registers half h's message buffer (once it holds a header).
+func (b *Budget) holdMsg(c *Conn, h int) {
+	hf := &c.half[h]
+	if b == nil || hf.msgSlot > 0 {
+		return
+	}
+	b.msgs = append(b.msgs, msgHolder{c, h})
+	hf.msgSlot = len(b.msgs)
+}
+
+// dropMsg unregisters half h's message buffer.
+func (b *Budget) dropMsg(c *Conn, h int) {
+	hf := &c.half[h]
+	if b == nil || hf.msgSlot == 0 {
+		return
+	}
+	i := hf.msgSlot - 1
+	last := b.msgs[len(b.msgs)-1]
+	b.msgs[i] = last
+	last.c.half[last.h].msgSlot = i + 1
+	b.msgs[len(b.msgs)-1] = msgHolder{}
+	b.msgs = b.msgs[:len(b.msgs)-1]
+	hf.msgSlot = 0
+}
+
+// makeRoom stops buffering the largest messages other than the asker's
+// (asker: the buffer asking; whole: the length it needs) until n more
+// bytes fit. It reports whether they do.
+func (b *Budget) makeRoom(n int64, asker *[]byte, whole int) bool {
+	for b.used+n > b.limit {
+		best, bestLen := -1, whole
+		for i, m := range b.msgs {
+			buf := &m.c.half[m.h].buf
+			if buf == asker || len(*buf) < 4 {
+				continue
+			}
+			if l := 4 + u24((*buf)[1:4]); l > bestLen {
+				best, bestLen = i, l
+			}
+		}
+		if best < 0 {
+			return false
+		}
+		m := b.msgs[best]
+		m.c.messageTooBig(m.h, bestLen, nil)
+	}
+	return true
 }
 
 // NewBudget returns a Budget of limit bytes; limit <= 0 means DefaultBudget.
@@ -78,7 +139,8 @@ func appendHeld(bud *Budget, buf *[]byte, p []byte, whole int) bool {
 	if whole <= exactUpTo {
 		c = max(whole, need)
 	}
-	if bud != nil && !bud.take(int64(c-cap(b))) {
+	if bud != nil && !bud.take(int64(c-cap(b))) &&
+		!(bud.makeRoom(int64(c-cap(b)), buf, whole) && bud.take(int64(c-cap(b)))) {
 		return false
 	}
 	nb := make([]byte, len(b), c)

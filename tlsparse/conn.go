@@ -101,6 +101,7 @@ type CertificateRequestInfo struct {
 // half is one direction's parser and what it has said.
 type half struct {
 	buf       []byte    // a handshake message that spans records (owned copy)
+	msgSlot   int       // 1 + its index in the Budget's message holders, 0 when not one
 	skip      int       // bytes still to pass of a message too big for the Budget
 	pend      []byte    // unconsumed stream bytes: a record cut by a segment end (owned copy)
 	want      int       // len(pend) at which parsing can go on; until then only append
@@ -216,13 +217,16 @@ func (c *Conn) Close(h int, pending int) {
 // is done with the Conn (its Summary was taken). The Conn must not be fed
 // afterwards; Summary still works.
 func (c *Conn) Release() {
-	c.releaseHalf(&c.half[0])
-	c.releaseHalf(&c.half[1])
+	for h := range c.half {
+		release(c.opts.Budget, &c.half[h].pend)
+		c.releaseMsg(h)
+	}
 }
 
-func (c *Conn) releaseHalf(hf *half) {
-	release(c.opts.Budget, &hf.pend)
-	release(c.opts.Budget, &hf.buf)
+// releaseMsg gives back half h's message buffer.
+func (c *Conn) releaseMsg(h int) {
+	c.opts.Budget.dropMsg(c, h)
+	release(c.opts.Budget, &c.half[h].buf)
 }
 
 // Wants reports whether half h's payload can still change the summary; once
@@ -800,8 +804,12 @@ func (c *Conn) continueMessage(h int, frag []byte) []byte {
 	}
 	frag = frag[k:]
 	if len(hf.buf) < whole {
+		if len(hf.buf) >= 4 {
+			c.opts.Budget.holdMsg(c, h)
+		}
 		return frag
 	}
+	c.opts.Budget.dropMsg(c, h)
 	c.message(h, HandshakeType(hf.buf[0]), hf.buf[4:whole:whole])
 	if cap(hf.buf) > keepBuf {
 		release(c.opts.Budget, &hf.buf)
@@ -825,13 +833,13 @@ func (c *Conn) messageTooBig(h int, whole int, frag []byte) {
 	if len(hf.buf)+len(frag) < 4 {
 		hf.cut = true
 		c.lose()
-		release(c.opts.Budget, &hf.buf)
+		c.releaseMsg(h)
 		return
 	}
 	var hdr [4]byte
 	copy(hdr[copy(hdr[:], hf.buf):], frag)
 	hf.skip = whole - len(hf.buf) - min(whole-len(hf.buf), len(frag))
-	release(c.opts.Budget, &hf.buf)
+	c.releaseMsg(h)
 	c.messageUnread(h, HandshakeType(hdr[0]))
 }
 
