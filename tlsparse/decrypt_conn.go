@@ -173,6 +173,23 @@ func (c *Conn) lookup13(label SecretLabel) (*recordOpener, bool) {
 	return nil, false
 }
 
+// key13 installs the opener of a direction's next TLS 1.3 stage: the
+// server's or the client's secret, by which side it is. Without it the
+// direction stops being read.
+func (c *Conn) key13(dh *decHalf, client bool, server, clientLabel SecretLabel, stage uint8) bool {
+	label := server
+	if client {
+		label = clientLabel
+	}
+	o, ok := c.lookup13(label)
+	if !ok {
+		dh.stopped = true
+		return false
+	}
+	dh.open, dh.stage = o, stage
+	return true
+}
+
 // decrypt13 reads a TLS 1.3 protected record of half h with the key log.
 // It reports whether the direction is still being read.
 func (c *Conn) decrypt13(h int, rec Record) bool {
@@ -182,17 +199,8 @@ func (c *Conn) decrypt13(h int, rec Record) bool {
 	}
 	dh := &d.half[h]
 	client := int(c.client) == h
-	if dh.stage == stage13None {
-		label := SecretServerHandshakeTraffic
-		if client {
-			label = SecretClientHandshakeTraffic
-		}
-		o, ok := c.lookup13(label)
-		if !ok {
-			dh.stopped = true
-			return false
-		}
-		dh.open, dh.stage = o, stage13Handshake
+	if dh.stage == stage13None && !c.key13(dh, client, SecretServerHandshakeTraffic, SecretClientHandshakeTraffic, stage13Handshake) {
+		return false
 	}
 	var appData bool
 	err := openRecord(dh.open, rec, func(typ ContentType, pt []byte) {
@@ -237,16 +245,9 @@ func (c *Conn) decrypt13(h int, rec Record) bool {
 				dh.stopped = true
 				return false
 			}
-			label := SecretServerTraffic0
-			if client {
-				label = SecretClientTraffic0
-			}
-			o, ok := c.lookup13(label)
-			if !ok {
-				dh.stopped = true
+			if !c.key13(dh, client, SecretServerTraffic0, SecretClientTraffic0, stage13App) {
 				return false
 			}
-			dh.open, dh.stage = o, stage13App
 		}
 	}
 	if dh.stage != stage13App {

@@ -433,6 +433,28 @@ func (e *liveEnv) header(c *liveRun) []string {
 	return nil
 }
 
+// firstRowWithin waits up to 3 s from finished for tlsscan's first row,
+// and fails the test unless it came within a second.
+func firstRowWithin(t *testing.T, c *liveRun, finished time.Time, what string) liveLine {
+	t.Helper()
+	var row liveLine
+	for deadline := finished.Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if r := c.rows(); len(r) > 0 {
+			row = r[0]
+			break
+		}
+	}
+	if row.text == "" {
+		t.Fatalf("no row within 3 s of the handshake; stderr:\n%s", c.stderrString())
+	}
+	if d := row.at.Sub(finished); d > time.Second {
+		t.Errorf("%s came %v after s_client finished; want within 1 s", what, d)
+	} else {
+		t.Logf("%s %v after s_client finished", what, d.Round(time.Millisecond))
+	}
+	return row
+}
+
 // testKeylog is issue 10's live case: tlsscan follows a key log that the
 // client creates and appends to while it connects, and a TLS 1.3 mutual
 // TLS handshake comes out read with the keys (client_cert=sent,
@@ -448,21 +470,7 @@ func (e *liveEnv) testKeylog(t *testing.T) {
 	if !strings.Contains(out, "tlsscan live end-to-end test page") {
 		t.Fatalf("mutual TLS 1.3 handshake did not serve the page:\n%s", out)
 	}
-	var row liveLine
-	for deadline := finished.Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if r := c.rows(); len(r) > 0 {
-			row = r[0]
-			break
-		}
-	}
-	if row.text == "" {
-		t.Fatalf("no row within 3 s; stderr:\n%s", c.stderrString())
-	}
-	if d := row.at.Sub(finished); d > time.Second {
-		t.Errorf("the row came %v after s_client finished; want within 1 s", d)
-	} else {
-		t.Logf("row %v after s_client finished (--keylog-wait %v)", d.Round(time.Millisecond), pipeline.DefaultKeyWait)
-	}
+	row := firstRowWithin(t, c, finished, "the row (--keylog-wait "+pipeline.DefaultKeyWait.String()+")")
 	hdr := e.header(c)
 	for col, want := range map[string]string{"version": "TLSv1.3", "cert_requested": "yes", "client_cert": "sent", "evidence": "keylog"} {
 		if got := csvField(t, hdr, row.text, col); got != want {
@@ -494,21 +502,7 @@ func (e *liveEnv) testHandshakes(t *testing.T) {
 	if !strings.Contains(out, "tlsscan live end-to-end test page") {
 		t.Fatalf("mutual TLS handshake did not serve the page:\n%s", out)
 	}
-	var first liveLine
-	for deadline := finished.Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if r := c.rows(); len(r) > 0 {
-			first = r[0]
-			break
-		}
-	}
-	if first.text == "" {
-		t.Fatalf("no row within 3 s of the first handshake; stderr:\n%s", c.stderrString())
-	}
-	if d := first.at.Sub(finished); d > time.Second {
-		t.Errorf("the first row came %v after s_client finished; want within 1 s", d)
-	} else {
-		t.Logf("first row %v after s_client finished", d.Round(time.Millisecond))
-	}
+	first := firstRowWithin(t, c, finished, "the first row")
 	hdr := e.header(c)
 	if got := csvField(t, hdr, first.text, "client_cert"); got != "sent" {
 		t.Errorf("first row: client_cert %q, want sent: %s", got, first.text)
