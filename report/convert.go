@@ -1,10 +1,12 @@
 package report
 
 import (
+	"encoding/hex"
 	"maps"
 	"net/netip"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
@@ -75,6 +77,12 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 
 func (cv *Converter) detailOf(s *tlsparse.Summary) *Detail {
 	d := &Detail{Errors: s.Errors, Tickets13: s.Tickets13}
+	if !utf8.ValidString(s.SNI) {
+		d.SNIHex = hex.EncodeToString([]byte(s.SNI))
+	}
+	if !utf8.ValidString(s.ALPN) {
+		d.ALPNHex = hex.EncodeToString([]byte(s.ALPN))
+	}
 	if cr := s.CertRequest; cr != nil {
 		out := &CertRequest{CertTypes: []string{}, CANames: []string{}}
 		for _, t := range cr.CertTypes {

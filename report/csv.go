@@ -47,7 +47,7 @@ func (w *csvWriter) WriteRow(r *Row) error {
 		formatTS(r.Time),
 		formatIP(r.ClientIP), strconv.Itoa(int(r.ClientPort)),
 		formatIP(r.ServerIP), strconv.Itoa(int(r.ServerPort)),
-		r.SNI, r.Version, r.Cipher, r.ALPN,
+		wireText(r.SNI), r.Version, r.Cipher, wireText(r.ALPN),
 		r.Resumption.String(), r.CertRequested.String(), r.ClientCert.String(),
 		formatCount(r.ClientCerts), formatCount(r.ServerCerts),
 		yesNo(r.Established), r.Alert, r.Flags.String(), r.History,

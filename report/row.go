@@ -83,6 +83,11 @@ type Detail struct {
 	Anomalies map[string]int `json:"anomalies,omitempty"`
 	// Errors are the parse errors that stopped a direction, one per side.
 	Errors []string `json:"errors,omitempty"`
+	// SNIHex and ALPNHex are the raw bytes, in hex, of an SNI or ALPN
+	// that is not valid UTF-8 (JSON would replace the bad bytes; CSV and
+	// the table escape them instead, wireText).
+	SNIHex  string `json:"sni_hex,omitempty"`
+	ALPNHex string `json:"alpn_hex,omitempty"`
 	// Tickets13 counts the TLS 1.3 NewSessionTickets read with a key log
 	// (TLS <= 1.2 tickets are the cleartext flag ticket_issued).
 	Tickets13 int `json:"tls13_tickets,omitempty"`

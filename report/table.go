@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -136,19 +134,10 @@ func hostPort(a netip.Addr, port uint16) string {
 	return clean(netip.AddrPortFrom(a, port).String())
 }
 
-// clean makes a cell safe for a terminal. SNI and alert text come off the
-// wire; a control character or invalid UTF-8 would move the cursor or break
-// the alignment, so such a value is shown Go-escaped (without the quotes).
-// Plain values are returned as they are, without allocating.
-func clean(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			q := strconv.Quote(s)
-			return q[1 : len(q)-1]
-		}
-	}
-	return s
-}
+// clean makes a cell safe for a terminal: wireText (escape.go), which
+// SNI and alert text need, and which leaves tlsscan's own values as they
+// are.
+func clean(s string) string { return wireText(s) }
 
 // dateOf returns the UTC date label of a row, "" when it has no time.
 func dateOf(r *Row) string {

@@ -108,6 +108,10 @@ func craftedItems() []Item {
 			"TLS 1.3 draft 28: ServerHello with supported_versions 0x7f1c echoing the client's 32-byte session id, key_share, no pre_shared_key",
 			"version 0x7f1c (TLS 1.3 draft 28), resumption full (NOT session_id: the echo is the 1.3 compatibility id)",
 			buildTLS13DraftEcho},
+		{"crafted/hostile-sni.pcap",
+			"TLS 1.2 full handshake whose SNI host_name holds a comma, a double quote, a newline, ESC, a byte 0xFF (not UTF-8), a backslash and a right-to-left override (U+202E): `a,b\"c` LF `d` ESC `e` 0xFF `\\f` U+202E `gnp.exe`",
+			"one row; CSV and table escape the SNI Zeek-style (`\\x0a`, `\\x1b`, `\\xff`, `\\\\`, `\\xe2\\x80\\xae`) inside CSV quoting; JSON keeps the valid text and adds `sni_hex`",
+			buildHostileSNI},
 		{"crafted/tls12-ticket-echo.pcap",
 			"TLS 1.2 abbreviated handshake: ClientHello with a 192-byte session_ticket and a 32-byte session id; ServerHello echoes the id; server CCS + Finished, client CCS + Finished",
 			"TLSv1.2, resumption ticket (not session_id), server_certs unknown, cert_requested no, established",
@@ -510,5 +514,16 @@ func buildTLS12TicketEcho(p *PKI) ([]byte, error) {
 	c.Send(testkit.A, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 144, rng))
 	c.Send(testkit.B, testkit.EncryptedRecord(testkit.ContentApplicationData, v, 624, rng))
 	c.Close(testkit.A)
+	return pcapOf(layers.LinkTypeEthernet, c)
+}
+
+// hostileSNI is what a peer could put in server_name to break a CSV, a
+// terminal or a log pipeline (issue 11: "output people can trust").
+const hostileSNI = "a,b\"c\nd\x1be\xff\\f\u202egnp.exe"
+
+func buildHostileSNI(p *PKI) ([]byte, error) {
+	rng := testkit.NewRNG("hostile-sni")
+	c := newConn(rng, 50603)
+	Plain12(rng, p, hostileSNI).Run(c, testkit.A)
 	return pcapOf(layers.LinkTypeEthernet, c)
 }

@@ -1,0 +1,53 @@
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// wireText spells text that came off the wire (SNI, ALPN) for CSV and the
+// table the way Zeek's ASCII logs do (LogAscii::enable_utf_8): printable
+// UTF-8 passes as it is; every byte of a control character, of a rune
+// that is not printable (C1 controls, bidi overrides and other format
+// characters) and of invalid UTF-8 becomes \xNN; a backslash becomes \\ so
+// that an escape cannot be forged and the bytes can be recovered exactly.
+// A row so stays one line, a terminal gets no escape sequence, and a
+// spreadsheet gets no control byte. CSV quoting (commas, quotes) is the
+// CSV writer's; JSON keeps the text and adds its raw bytes in hex where
+// they are not valid UTF-8 (Detail). Plain values are returned as they
+// are, without allocating.
+func wireText(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == '\\' || r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s
+	}
+	const hexDigits = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == utf8.RuneError && n == 1 || !unicode.IsPrint(r):
+			for _, c := range []byte(s[i : i+n]) {
+				b.WriteString(`\x`)
+				b.WriteByte(hexDigits[c>>4])
+				b.WriteByte(hexDigits[c&15])
+			}
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
