@@ -1,13 +1,13 @@
 package pipeline
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlsscan/tlsscan/capture"
@@ -35,6 +35,9 @@ type keys struct {
 	tailErr  []string       // the last error of each tail, warned once
 	lastPoll time.Time
 	msgs     []string // warnings, for the run's summary
+	// sync, with -j > 1, waits for the workers to catch up with the
+	// packets read so far before the key log changes (sharded.barrier).
+	sync func()
 }
 
 // openKeys reads the offline key logs whole, or prepares to follow them
@@ -77,6 +80,9 @@ func (k *keys) secretsBlock(typ uint32, data []byte) {
 		k.warn(fmt.Sprintf("pcapng decryption secrets block of type %#08x not read (only TLS key logs are)", typ))
 		return
 	}
+	if k.sync != nil {
+		k.sync()
+	}
 	k.warnings(k.log.ReadBytes(data, "in a pcapng decryption secrets block"))
 }
 
@@ -109,17 +115,22 @@ func (k *keys) poll(now time.Time) {
 // (keys_missing).
 const DefaultKeyWait = 500 * time.Millisecond
 
-// maxDelayed bounds the packets the delay line holds; past it the oldest
-// go on at once, so a busy link costs bounded memory, not an unbounded
-// queue.
-const maxDelayed = 1 << 16
+// maxDelayed and maxDelayedBytes bound what the delay line holds (packets,
+// and their bytes: offloaded segments reach 64 KiB); past either the
+// oldest go on at once, so a busy link costs bounded memory, not an
+// unbounded queue.
+const (
+	maxDelayed      = 1 << 16
+	maxDelayedBytes = 64 << 20
+)
 
 // delayLine holds live packets (copies: the source reuses its buffers)
 // for wait before they are analysed, in arrival order.
 type delayLine struct {
-	wait time.Duration
-	q    []delayed
-	head int
+	wait  time.Duration
+	q     []delayed
+	head  int
+	bytes int
 }
 
 type delayed struct {
@@ -128,7 +139,9 @@ type delayed struct {
 }
 
 func (d *delayLine) push(seg *capture.Segment, now time.Time) {
-	d.q = append(d.q, delayed{cloneSegment(seg), now})
+	c := cloneSegment(seg)
+	d.bytes += len(c.TCP.Contents) + len(c.TCP.Payload)
+	d.q = append(d.q, delayed{c, now})
 }
 
 // release hands on, in order, the packets held for wait by now (all of
@@ -136,11 +149,12 @@ func (d *delayLine) push(seg *capture.Segment, now time.Time) {
 func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
 	for d.head < len(d.q) {
 		e := d.q[d.head]
-		if !now.IsZero() && now.Sub(e.at) < d.wait && len(d.q)-d.head <= maxDelayed {
+		if !now.IsZero() && now.Sub(e.at) < d.wait && len(d.q)-d.head <= maxDelayed && d.bytes <= maxDelayedBytes {
 			break
 		}
 		d.q[d.head] = delayed{}
 		d.head++
+		d.bytes -= len(e.seg.TCP.Contents) + len(e.seg.TCP.Payload)
 		add(e.seg)
 	}
 	if d.head == len(d.q) {
@@ -152,16 +166,23 @@ func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
 }
 
 // cloneSegment copies what a Segment holds of the source's buffer: the
-// TCP header, its options and the payload.
+// TCP header and payload are copied into one buffer and decoded again from
+// it, so that every slice the decoded header keeps (options, and the
+// ports TransportFlow reads) points into the copy, not into the capture
+// ring the next packets overwrite.
 func cloneSegment(seg *capture.Segment) *capture.Segment {
 	c := *seg
-	c.TCP.Contents = bytes.Clone(seg.TCP.Contents)
-	c.TCP.Payload = bytes.Clone(seg.TCP.Payload)
-	c.TCP.Options = make([]layers.TCPOption, len(seg.TCP.Options))
-	for i, o := range seg.TCP.Options {
-		o.OptionData = bytes.Clone(o.OptionData)
-		c.TCP.Options[i] = o
+	buf := make([]byte, 0, len(seg.TCP.Contents)+len(seg.TCP.Payload))
+	buf = append(append(buf, seg.TCP.Contents...), seg.TCP.Payload...)
+	c.TCP = layers.TCP{}
+	if err := c.TCP.DecodeFromBytes(buf, gopacket.NilDecodeFeedback); err != nil {
+		// It decoded once from the same bytes; keep a copy that at least
+		// owns its payload.
+		c.TCP = seg.TCP
+		c.TCP.Payload = buf[len(seg.TCP.Contents):]
 	}
-	c.TCP.Padding = nil
+	// DecodeFromBytes takes the payload from the data offset; a segment
+	// the capture cut keeps the payload the capture gave it.
+	c.TCP.Payload = buf[len(seg.TCP.Contents):]
 	return &c
 }

@@ -113,7 +113,9 @@ func analyze(cfg Config, src capture.Source, out report.Writer, k *keys) (*Resul
 	l.sink = newRowSink(cfg, out)
 	var be backend
 	if cfg.Workers > 1 {
-		be = newSharded(cfg, l.sink)
+		sh := newSharded(cfg, l.sink)
+		k.sync = sh.barrier
+		be = sh
 	} else {
 		be = newSerial(cfg, l.sink)
 	}

@@ -54,11 +54,15 @@ type batch struct {
 	slab  []byte
 	tick  time.Time // live: wall-clock time to close idle connections at
 	first time.Time // when the first item was added (wall clock)
+	// barrier, when set, is told once the worker has handled the batch
+	// (sharded.barrier).
+	barrier *sync.WaitGroup
 }
 
 func (b *batch) reset() {
 	b.items, b.slab = b.items[:0], b.slab[:0]
 	b.tick, b.first = time.Time{}, time.Time{}
+	b.barrier = nil
 }
 
 // progress is a worker's report after a batch.
@@ -211,6 +215,20 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	}
 }
 
+// barrier returns once every worker has handled every packet sent so
+// far: what changes state that all workers share (a key log growing from
+// a pcapng secrets block) then happens at the same point of the packets
+// as in a single Assembler, so -j changes no row.
+func (s *sharded) barrier() {
+	var wg sync.WaitGroup
+	wg.Add(s.workers)
+	for i := range s.cur {
+		s.get(i).barrier = &wg
+		s.send(i)
+	}
+	wg.Wait()
+}
+
 func (s *sharded) finish() reassembly.Stats {
 	for i := range s.cur {
 		// Every worker reaches the capture's last time before its
@@ -256,6 +274,9 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 		}
 		if !b.tick.IsZero() {
 			asm.Tick(b.tick)
+		}
+		if b.barrier != nil {
+			b.barrier.Done()
 		}
 		b.reset()
 		free <- b

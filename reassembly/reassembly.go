@@ -16,6 +16,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -210,15 +211,9 @@ func (a *Assembler) Tick(now time.Time) {
 				delete(a.done, k)
 			}
 		}
-		if a.watched > 0 {
-			// In pending order: which rows come out first must not
-			// depend on map order.
-			for _, s := range a.pending[a.head:] {
-				if s.watch != nil && s.watch.last.Before(cut) {
-					a.endWatch(s)
-					delete(a.done, FlowHash(s.key[0], s.key[1]))
-				}
-			}
+		for _, s := range a.watchedIdle(cut) {
+			a.endWatch(s)
+			delete(a.done, FlowHash(s.key[0], s.key[1]))
 		}
 	}
 	a.lastFlush = b
@@ -251,6 +246,7 @@ type doneConn struct {
 	fin   uint8   // bit 0: FIN from the key's source side, bit 1: from the other
 	watch *stream // the watched stream, nil once emitted
 	next  [2]uint32
+	queue [2][]heldSeg // watched: segments ahead of next, waiting
 }
 
 // FlowHash is the same for both directions of a connection: gopacket's
@@ -348,10 +344,14 @@ func (a *Assembler) startWatch() {
 }
 
 // watchPacket is bypass for a watched connection: in-order payload goes
-// to the Conn, a hole ends the watch of that direction (Gap), FIN and RST
-// end the halves, and once the Conn is Decided the row goes out and the
-// entry becomes an emitted connection's. A SYN on the same ports (a new
-// connection) ends it too, and goes on to gopacket.
+// to the Conn; a segment ahead of the next byte waits in a small queue
+// (watchQueue segments a direction) for the bytes before it, and a hole
+// the queue cannot bridge ends the watch of that direction (Gap); FIN ends
+// a half once the bytes before it are in, and a RST exactly at the next
+// sequence number ends both (RFC 5961, as on the gopacket path). Once the
+// Conn is Decided the row goes out and the entry becomes an emitted
+// connection's. A SYN on the same ports (a new connection) ends it too,
+// and goes on to gopacket.
 func (a *Assembler) watchPacket(key uint64, d *doneConn, h int, tcp *layers.TCP, now time.Time) bool {
 	s := d.watch
 	if now.After(d.last) {
@@ -366,34 +366,79 @@ func (a *Assembler) watchPacket(key uint64, d *doneConn, h int, tcp *layers.TCP,
 		return false
 	}
 	conn := s.conn
-	if p := tcp.Payload; len(p) > 0 {
-		switch off := int32(d.next[h] - tcp.Seq); {
-		case off > 0 && int(off) >= len(p): // all seen before
-		case off < 0:
-			conn.Gap(h)
-			d.next[h] = tcp.Seq + uint32(len(p))
-		default:
-			if conn.Wants(h) {
-				conn.Feed(h, p[off:])
+	rst := tcp.RST && tcp.Seq == d.next[h]
+	if len(tcp.Payload) > 0 || tcp.FIN {
+		if int32(tcp.Seq-d.next[h]) > 0 {
+			if tcp.FIN {
+				// The sender is done and the bytes before its FIN
+				// were not captured: they are lost, not late.
+				conn.Gap(h)
+				conn.Close(h, 0)
+				d.fin |= 1 << h
+				d.queue[h] = nil
+			} else if len(d.queue[h]) < watchQueue {
+				d.queue[h] = append(d.queue[h], heldSeg{tcp.Seq, bytes.Clone(tcp.Payload), tcp.FIN})
+			} else {
+				conn.Gap(h)
+				d.queue[h] = nil
+				d.next[h] = tcp.Seq + uint32(len(tcp.Payload))
 			}
-			d.next[h] += uint32(len(p) - int(off))
+		} else {
+			d.take(conn, h, tcp.Seq, tcp.Payload, tcp.FIN)
+		}
+		for d.drain(conn, h) {
 		}
 	}
-	switch {
-	case tcp.RST:
+	if rst {
 		conn.Close(0, 0)
 		conn.Close(1, 0)
-	case tcp.FIN:
-		conn.Close(h, 0)
-		d.fin |= 1 << h
 	}
 	if conn.Decided() {
 		a.endWatch(s)
-		if tcp.RST || d.fin == 3 {
+		if rst || d.fin == 3 {
 			delete(a.done, key)
 		}
 	}
 	return true
+}
+
+// watchQueue bounds the out-of-order segments a watched direction holds.
+const watchQueue = 16
+
+// heldSeg is a watched segment that came before the bytes ahead of it.
+type heldSeg struct {
+	seq  uint32
+	data []byte
+	fin  bool
+}
+
+// take feeds the part of a segment at or before the next byte that is
+// new, and a FIN.
+func (d *doneConn) take(conn *tlsparse.Conn, h int, seq uint32, p []byte, fin bool) {
+	if off := int(d.next[h] - seq); off < len(p) {
+		if conn.Wants(h) {
+			conn.Feed(h, p[off:])
+		}
+		d.next[h] += uint32(len(p) - off)
+	}
+	if fin && d.fin&(1<<h) == 0 {
+		conn.Close(h, 0)
+		d.fin |= 1 << h
+		d.next[h]++
+	}
+}
+
+// drain feeds one held segment that the bytes in now reach, and reports
+// whether it did.
+func (d *doneConn) drain(conn *tlsparse.Conn, h int) bool {
+	for i, q := range d.queue[h] {
+		if int32(q.seq-d.next[h]) <= 0 {
+			d.queue[h] = slices.Delete(d.queue[h], i, i+1)
+			d.take(conn, h, q.seq, q.data, q.fin)
+			return true
+		}
+	}
+	return false
 }
 
 // endWatch emits a watched stream's row; its entry in done stays, as an
@@ -404,6 +449,7 @@ func (a *Assembler) endWatch(s *stream) {
 		return
 	}
 	d.watch, s.watch = nil, nil
+	d.queue = [2][]heldSeg{}
 	a.watched--
 	s.maybeEmit(true)
 }
@@ -514,13 +560,25 @@ func (a *Assembler) evict(now time.Time) {
 // the watched ones (startWatch) in the order they began.
 func (a *Assembler) Close() {
 	a.asm.FlushAll()
-	if a.watched > 0 {
-		for _, s := range a.pending[a.head:] {
-			if s.watch != nil {
-				a.endWatch(s)
-			}
+	for _, s := range a.watchedIdle(time.Time{}) {
+		a.endWatch(s)
+	}
+}
+
+// watchedIdle lists the watched streams last seen before cut (all of
+// them for a zero cut), in pending order: which rows come out first must
+// not depend on map order. It is a copy: emitting compacts a.pending.
+func (a *Assembler) watchedIdle(cut time.Time) []*stream {
+	if a.watched == 0 {
+		return nil
+	}
+	var out []*stream
+	for _, s := range a.pending[a.head:] {
+		if s != nil && s.watch != nil && (cut.IsZero() || s.watch.last.Before(cut)) {
+			out = append(out, s)
 		}
 	}
+	return out
 }
 
 // Stats returns the counters so far.

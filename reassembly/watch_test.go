@@ -3,6 +3,7 @@ package reassembly_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/tlsparse"
@@ -41,6 +42,22 @@ func TestRenegotiationWatch(t *testing.T) {
 			c.seq[1] -= 3
 			c.add(1, "PA", reneg[:3]) // the same bytes again
 			c.add(1, "PA", reneg[3:])
+			c.close()
+		}, tlsparse.FlagsOf(tlsparse.FlagRenegotiation), 0},
+		{"the renegotiation record before the application data it follows", func(c *conv) {
+			c.send(0, appData)
+			at := c.seq[1]
+			c.seq[1] += uint32(len(appData))
+			c.send(1, reneg) // arrives first
+			c.seq[1] = at
+			c.send(1, appData)
+			c.seq[1] += uint32(len(reneg))
+			c.close()
+		}, tlsparse.FlagsOf(tlsparse.FlagRenegotiation), 0},
+		{"a RST in the window but not at the next byte ends nothing", func(c *conv) {
+			c.send(0, appData)
+			c.rstAt(1, "RA", 100)
+			c.send(1, reneg)
 			c.close()
 		}, tlsparse.FlagsOf(tlsparse.FlagRenegotiation), 0},
 		{"a segment lost before it: the watch ends, no gap flag", func(c *conv) {
@@ -107,5 +124,37 @@ func TestRenegotiationWatch(t *testing.T) {
 	}
 	if !slices.Equal(snis, []string{"first.test", "second.test"}) {
 		t.Errorf("rows %v, want first.test then second.test", snis)
+	}
+}
+
+// TestManyWatchedAtClose: emitting a watched stream compacts the pending
+// list; ending thousands of them at Close or at an idle flush must emit
+// each once (a review found the loop walking the list it compacted).
+func TestManyWatchedAtClose(t *testing.T) {
+	appData := append([]byte{23, 3, 3, 0, 20}, make([]byte, 20)...)
+	h := plain12(t, "many.test")
+	for _, how := range []string{"close", "idle"} {
+		col := &collector{}
+		a := reassembly.New(reassembly.Options{}, col.emit)
+		const n = 1500
+		for i := range n {
+			c := newConv(t, uint16(20000+i), t0)
+			c.open()
+			c.handshake(h)
+			c.send(0, appData)
+			for _, p := range c.packets {
+				a.Add(p.net, p.tcp, p.ci)
+			}
+		}
+		if a.Stats().Watched != n {
+			t.Fatalf("%s: %d watched, want %d", how, a.Stats().Watched, n)
+		}
+		if how == "idle" {
+			a.Tick(t0.Add(time.Hour))
+		}
+		a.Close()
+		if got := len(tlsRows(col)); got != n {
+			t.Errorf("%s: %d rows, want %d", how, got, n)
+		}
 	}
 }

@@ -81,7 +81,12 @@ func (b *Budget) makeRoom(n int64, asker *[]byte, whole int) bool {
 			return false
 		}
 		m := b.msgs[best]
+		// Passed over as what it is: a message read decrypted stays
+		// out of the cleartext history and state machine.
+		was := m.c.inDecrypt
+		m.c.inDecrypt = m.c.half[m.h].bufDec
 		m.c.messageTooBig(m.h, bestLen, nil)
+		m.c.inDecrypt = was
 	}
 	return true
 }

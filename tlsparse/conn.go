@@ -59,6 +59,7 @@ type Conn struct {
 	pskOffered   bool // in any ClientHello of this handshake
 	earlyOffered bool // early_data in the last ClientHello
 	early0Before int  // client application_data records before the ServerHello: 0-RTT data
+	earlyAny     bool // early_data in any ClientHello (the one after a HelloRetryRequest must not carry it)
 	haveRandom   bool
 	clientRandom [32]byte
 	phaOffered   bool // post_handshake_auth in any ClientHello of this handshake
@@ -126,6 +127,8 @@ type half struct {
 	finSeq    int  // event of its last Finished read (decrypted)
 	cvSeq     int  // event of its last CertificateVerify
 	watch     int  // TLS <= 1.2: bytes still followed after Finished for a renegotiation
+	lateGap   bool // bytes lost after its Finished (no gap flag: the handshake was whole)
+	bufDec    bool // buf holds a message read decrypted
 	sizes     [3]int
 	nsizes    int  // TLS 1.3: lengths of the first encrypted records (inference.go)
 	appData   int  // application_data records
@@ -188,10 +191,12 @@ func (c *Conn) SetMidstream(h int) {
 // guessing where the next record starts would make verdicts up.
 func (c *Conn) Gap(h int) {
 	hf := &c.half[h]
-	if c.watching(h) {
-		// Lost past the Finished: the handshake was whole, only the
-		// renegotiation watch ends.
-		hf.done = true
+	if c.watching(h) || c.tls13() && hf.finSeq > 0 {
+		// Lost past the Finished: the handshake was whole. What ends
+		// is the renegotiation watch, or the reading of TLS 1.3 records
+		// after the handshake with a key log (lateGap: a post-handshake
+		// CertificateRequest may have been lost).
+		hf.done, hf.lateGap = true, true
 		return
 	}
 	if !hf.done && hf.err == nil && !hf.notTLS {
@@ -701,6 +706,10 @@ func (c *Conn) record(h int, rec Record) {
 			hf.done = true
 		}
 	case ContentHeartbeat:
+		if hf.encrypted {
+			c.decrypt12(h, rec) // counted: the sequence number goes on
+			return
+		}
 		c.addHistory(h, letterHeartbeat)
 		c.anomaly(AnomalyHeartbeat)
 	}
@@ -798,6 +807,7 @@ func (c *Conn) continueMessage(h int, frag []byte) []byte {
 		whole += u24(hdr[1:4])
 	}
 	k := min(whole-len(hf.buf), len(frag))
+	hf.bufDec = c.inDecrypt
 	if !appendHeld(c.opts.Budget, &hf.buf, frag[:k], whole) {
 		c.messageTooBig(h, whole, frag)
 		return frag[min(k, len(frag)):]
@@ -917,7 +927,9 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		for _, a := range cr.Anomalies {
 			c.anomaly(a)
 		}
-		c.certReq = info
+		if int(c.client) != h {
+			c.certReq = info
+		}
 	case TypeClientKeyExchange:
 		hf.ckeSeq = c.seq
 	case TypeNewSessionTicket:
@@ -966,9 +978,13 @@ func (c *Conn) messageSeen(h int, t HandshakeType) {
 	hf.msgs.add(t)
 	switch t {
 	case TypeCertificateRequest:
-		c.crSeq = c.seq
-		if c.tls13() && hf.finSeq > 0 {
-			c.phaSeq = c.seq
+		// Only a server's request counts; one from the client (a
+		// confused or hostile peer) must not hide its own answer.
+		if c.client < 0 || int(c.client) != h {
+			c.crSeq = c.seq
+			if c.tls13() && hf.finSeq > 0 {
+				c.phaSeq = c.seq
+			}
 		}
 	case TypeCertificateVerify:
 		hf.cvSeq = c.seq
@@ -1051,8 +1067,9 @@ func (c *Conn) roleHint(h int, r role) {
 func (c *Conn) clientHello(h int, ch *ClientHello) {
 	if c.inDecrypt {
 		// A renegotiation's ClientHello, under the first handshake's
-		// keys: its random names its keys in the key log.
-		if c.sawSH && int(c.client) == h {
+		// keys: its random names its keys in the key log. TLS 1.3 has
+		// no renegotiation.
+		if c.sawSH && int(c.client) == h && !c.tls13() {
 			c.renegSeen = true
 			c.renegClientHello(ch)
 		}
@@ -1091,6 +1108,7 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 	c.phaOffered = c.phaOffered || ch.PostHandshakeAuth
 	c.ticketOffers = c.ticketOffers || c.chTicket
 	c.earlyOffered = ch.EarlyData
+	c.earlyAny = c.earlyAny || ch.EarlyData
 	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
 	if len(ch.Random) == 32 {
 		c.haveRandom = true
@@ -1102,7 +1120,7 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 // TypeHelloRetryRequest.
 func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
 	if c.inDecrypt {
-		if c.sawSH && c.isServer(h) {
+		if c.sawSH && c.isServer(h) && !c.tls13() {
 			c.renegServerHello(sh)
 		}
 		return

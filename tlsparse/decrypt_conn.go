@@ -377,6 +377,9 @@ func (c *Conn) decrypt12(h int, rec Record) bool {
 		return false
 	}
 	dh := &d.half[h]
+	if rec.Type == ContentHeartbeat {
+		rec.Type = ContentApplicationData // only counted, like application data
+	}
 	if dh.open == nil && (rec.Type == ContentApplicationData || rec.Type == ContentHandshake && !c.half[h].finished ||
 		rec.Type == ContentAlert && c.established()) {
 		// Not worth a key: the Finished, application data, and an

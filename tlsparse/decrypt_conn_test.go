@@ -485,3 +485,29 @@ func TestDecryptTLS12KeyFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewFindings pins the fixes of a review of the key-log change.
+func TestReviewFindings(t *testing.T) {
+	p := pkiOnce()
+	t.Run("a CertificateRequest from the client does not hide its answer", func(t *testing.T) {
+		c := NewConn(Options{})
+		c.Feed(0, chSpec{}.rec())
+		c.Feed(1, tls12Server(shSpec{}, crMsg12(p.dnA)))
+		c.Feed(0, cat(hsRec(v12, certMsg(p.clientA), crMsg12(p.dnB), ckeMsg(), cvMsg()), clientFinish(v12)))
+		c.Feed(1, serverFinish(v12))
+		s := c.Summary()
+		if s.ClientCert != ClientCertSent || s.ClientCerts != 1 || s.CertRequest == nil || len(s.CertRequest.CANames) != 1 {
+			t.Errorf("client_cert %v (%d), CertRequest %+v; want sent (1) and the server's request", s.ClientCert, s.ClientCerts, s.CertRequest)
+		}
+	})
+	t.Run("0-RTT offered, then a HelloRetryRequest: refused", func(t *testing.T) {
+		c := NewConn(Options{})
+		c.Feed(0, cat(chSpec{SessionID: sid1, Versions: []Version{v13}, KeyShare: true, PSK: true, EarlyData: true}.rec(), ccsRec(v12), appRec(v12, 120, 0x71)))
+		c.Feed(1, hsRec(v12, shSpec{SessionID: sid1, Suite: 0x1301, SupportedVersion: v13, HRR: true}.msg()))
+		c.Feed(0, hsRec(v12, chSpec{SessionID: sid1, Versions: []Version{v13}, KeyShare: true, Seed: 9}.msg()))
+		c.Feed(1, cat(hsRec(v12, shSpec{SessionID: sid1, Suite: 0x1301, SupportedVersion: v13}.msg()), appRec(v12, 90, 1)))
+		if s := c.Summary(); !s.Flags.Has(FlagEarlyDataRejected) || !s.Flags.Has(FlagHRR) {
+			t.Errorf("flags %v, want hrr and early_data_rejected", s.Flags)
+		}
+	})
+}

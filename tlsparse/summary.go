@@ -355,7 +355,7 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 			}
 		}
 	}
-	if c.earlyOffered && c.hrr {
+	if c.earlyAny && c.hrr {
 		// RFC 8446 4.2.10: a HelloRetryRequest refuses 0-RTT data.
 		flags.Set(FlagEarlyDataRejected)
 	}
@@ -505,7 +505,8 @@ func (c *Conn) phaOpen() bool {
 		return false
 	}
 	_, sv := c.roles()
-	return c.dec.half[1-c.client].stopped || !sv.closed
+	return c.dec.half[1-c.client].stopped || !sv.closed ||
+		sv.lateGap || sv.gap || sv.err != nil || sv.cut || sv.skip > 0 || sv.leftover
 }
 
 // inferClientAuth sets the client-authentication verdicts of a TLS 1.3
