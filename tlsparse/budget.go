@@ -1,5 +1,7 @@
 package tlsparse
 
+import "container/heap"
+
 // DefaultBudget is the buffer budget of a run when none is given: 64 MiB
 // over all connections (README "Limits").
 const DefaultBudget = 64 << 20
@@ -28,38 +30,60 @@ type Budget struct {
 	used  int64
 	peak  int64
 	cut   uint64
-	msgs  []msgHolder // the message buffers in use (half.buf with a header), in no order
+	msgs  msgHeap // the message buffers in use (half.buf with a header), largest declared length first
 }
 
-// msgHolder is a half whose buffer holds part of a handshake message.
+// msgHolder is a half whose buffer holds part of a handshake message of
+// the declared length whole.
 type msgHolder struct {
-	c *Conn
-	h int
+	c     *Conn
+	h     int
+	whole int
+}
+
+// msgHeap keeps the holders by declared length, largest first, so that
+// makeRoom finds the message to pass over in O(log n) however many
+// connections hold partial messages (a linear scan made a budget kept
+// full by many small holders quadratic). Each half knows its place
+// (half.msgSlot, 1-based) for dropMsg.
+type msgHeap []msgHolder
+
+func (q msgHeap) Len() int           { return len(q) }
+func (q msgHeap) Less(i, j int) bool { return q[i].whole > q[j].whole }
+func (q msgHeap) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].c.half[q[i].h].msgSlot = i + 1
+	q[j].c.half[q[j].h].msgSlot = j + 1
+}
+func (q *msgHeap) Push(x any) {
+	m := x.(msgHolder)
+	m.c.half[m.h].msgSlot = len(*q) + 1
+	*q = append(*q, m)
+}
+func (q *msgHeap) Pop() any {
+	old := *q
+	m := old[len(old)-1]
+	old[len(old)-1] = msgHolder{}
+	*q = old[:len(old)-1]
+	m.c.half[m.h].msgSlot = 0
+	return m
 }
 
 // holdMsg registers half h's message buffer (once it holds a header).
 func (b *Budget) holdMsg(c *Conn, h int) {
 	hf := &c.half[h]
-	if b == nil || hf.msgSlot > 0 {
+	if b == nil || hf.msgSlot > 0 || len(hf.buf) < 4 {
 		return
 	}
-	b.msgs = append(b.msgs, msgHolder{c, h})
-	hf.msgSlot = len(b.msgs)
+	heap.Push(&b.msgs, msgHolder{c, h, 4 + u24(hf.buf[1:4])})
 }
 
 // dropMsg unregisters half h's message buffer.
 func (b *Budget) dropMsg(c *Conn, h int) {
-	hf := &c.half[h]
-	if b == nil || hf.msgSlot == 0 {
+	if b == nil || c.half[h].msgSlot == 0 {
 		return
 	}
-	i := hf.msgSlot - 1
-	last := b.msgs[len(b.msgs)-1]
-	b.msgs[i] = last
-	last.c.half[last.h].msgSlot = i + 1
-	b.msgs[len(b.msgs)-1] = msgHolder{}
-	b.msgs = b.msgs[:len(b.msgs)-1]
-	hf.msgSlot = 0
+	heap.Remove(&b.msgs, c.half[h].msgSlot-1)
 }
 
 // makeRoom stops buffering the largest messages other than the asker's
@@ -67,25 +91,18 @@ func (b *Budget) dropMsg(c *Conn, h int) {
 // bytes fit. It reports whether they do.
 func (b *Budget) makeRoom(n int64, asker *[]byte, whole int) bool {
 	for b.used+n > b.limit {
-		best, bestLen := -1, whole
-		for i, m := range b.msgs {
-			buf := &m.c.half[m.h].buf
-			if buf == asker || len(*buf) < 4 {
-				continue
-			}
-			if l := 4 + u24((*buf)[1:4]); l > bestLen {
-				best, bestLen = i, l
-			}
-		}
-		if best < 0 {
+		if len(b.msgs) == 0 {
 			return false
 		}
-		m := b.msgs[best]
+		m := b.msgs[0]
+		if &m.c.half[m.h].buf == asker || m.whole <= whole {
+			return false // the asker's is the largest
+		}
 		// Passed over as what it is: a message read decrypted stays
 		// out of the cleartext history and state machine.
 		was := m.c.inDecrypt
 		m.c.inDecrypt = m.c.half[m.h].bufDec
-		m.c.messageTooBig(m.h, bestLen, nil)
+		m.c.messageTooBig(m.h, m.whole, nil)
 		m.c.inDecrypt = was
 	}
 	return true

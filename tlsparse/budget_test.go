@@ -49,3 +49,43 @@ func TestBudgetCutsTheLargestMessage(t *testing.T) {
 		t.Errorf("after Release: %d bytes used, %d message holders", bud.Used(), len(bud.msgs))
 	}
 }
+
+// TestBudgetHeapUnderPressure: many connections each gathering a message
+// of its own declared length through a budget that holds a few of them:
+// the heap's places stay right, the largest go first, and everything is
+// given back.
+func TestBudgetHeapUnderPressure(t *testing.T) {
+	bud := NewBudget(256 << 10)
+	rng := uint32(1)
+	next := func(n int) int { rng = rng*1664525 + 1013904223; return int(rng>>8) % n }
+	var conns []*Conn
+	for i := range 300 {
+		size := 20<<10 + next(200<<10)
+		msg := mkHS(TypeCertificate, make([]byte, size))
+		recs := mkRecords(ContentHandshake, v12, cat(shSpec{}.msg(), msg), MaxPlaintext)
+		c := NewConn(Options{Budget: bud})
+		c.Feed(0, chSpec{}.rec())
+		c.Feed(1, recs[:min(len(recs), 3<<10+next(40<<10))]) // part of it
+		conns = append(conns, c)
+		for j, m := range bud.msgs {
+			if m.c.half[m.h].msgSlot != j+1 {
+				t.Fatalf("after connection %d: heap entry %d has slot %d", i, j, m.c.half[m.h].msgSlot)
+			}
+			if j > 0 && bud.msgs[(j-1)/2].whole < m.whole {
+				t.Fatalf("after connection %d: heap order broken at %d", i, j)
+			}
+		}
+		if bud.Used() > bud.Limit() {
+			t.Fatalf("used %d over the limit %d", bud.Used(), bud.Limit())
+		}
+	}
+	if bud.Cut() == 0 {
+		t.Fatal("the budget never cut: the test does not press it")
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	if bud.Used() != 0 || len(bud.msgs) != 0 {
+		t.Errorf("after Release: %d bytes used, %d holders", bud.Used(), len(bud.msgs))
+	}
+}
