@@ -115,13 +115,13 @@ func tableCells(r *Row) []string {
 		tm,
 		hostPort(r.ClientIP, r.ClientPort),
 		hostPort(r.ServerIP, r.ServerPort),
-		clean(r.SNI),
-		clean(r.Version),
+		wireText(r.SNI),
+		wireText(r.Version),
 		r.Resumption.String(),
 		r.CertRequested.String(),
 		cc,
 		yesNo(r.Established),
-		clean(r.Alert),
+		wireText(r.Alert),
 		r.Flags.String(),
 	}
 }
@@ -131,13 +131,8 @@ func hostPort(a netip.Addr, port uint16) string {
 	if !a.IsValid() {
 		return ""
 	}
-	return clean(netip.AddrPortFrom(a, port).String())
+	return wireText(netip.AddrPortFrom(a, port).String())
 }
-
-// clean makes a cell safe for a terminal: wireText (escape.go), which
-// SNI and alert text need, and which leaves tlsscan's own values as they
-// are.
-func clean(s string) string { return wireText(s) }
 
 // dateOf returns the UTC date label of a row, "" when it has no time.
 func dateOf(r *Row) string {

@@ -176,6 +176,14 @@ type TraceItem struct {
 // Trace returns what was read, in order, with Options.Trace.
 func (c *Conn) Trace() []TraceItem { return c.trace }
 
+// traceItem keeps it with Options.Trace, marked decrypted when it was.
+func (c *Conn) traceItem(it TraceItem) {
+	if c.opts.Trace {
+		it.Decrypted = c.inDecrypt
+		c.trace = append(c.trace, it)
+	}
+}
+
 // SetInitiator records which half sent the SYN, so that a ClientHello from
 // the other half is reported as a flip.
 func (c *Conn) SetInitiator(h int) { c.initiator = int8(h) }
@@ -716,12 +724,8 @@ func (c *Conn) record(h int, rec Record) {
 }
 
 func (c *Conn) alert(h int, a Alert) {
-	if c.opts.Trace {
-		c.trace = append(c.trace, TraceItem{Half: h, Alert: true, Type: uint8(a.Description), Level: uint8(a.Level), Decrypted: c.inDecrypt})
-	}
-	if !c.inDecrypt {
-		c.addHistory(h, letterAlert)
-	}
+	c.traceItem(TraceItem{Half: h, Alert: true, Type: uint8(a.Description), Level: uint8(a.Level)})
+	c.addHistory(h, letterAlert)
 	if a.Level == AlertWarning && a.Description == 41 {
 		// SSLv3's no_certificate: the client's answer to a
 		// CertificateRequest when it has no certificate.
@@ -878,9 +882,7 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		if sh.HRR {
 			t = TypeHelloRetryRequest
 		}
-		if !c.inDecrypt {
-			c.addHistory(h, historyLetter(t))
-		}
+		c.addHistory(h, historyLetter(t))
 		c.serverHello(h, t, &sh)
 	case TypeCertificate:
 		// The message itself proves a full handshake even when its body
@@ -954,7 +956,8 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		}
 	case TypeFinished:
 		if c.inDecrypt {
-			c.decryptFinished(h)
+			// Keys change after it, at the record's end (decrypt13).
+			c.dec.half[h].finDone = true
 			if !c.tls13() {
 				hf.finished = true
 			}
@@ -991,13 +994,10 @@ func (c *Conn) messageSeen(h int, t HandshakeType) {
 	case TypeFinished:
 		hf.finSeq = c.seq
 	}
-	if c.opts.Trace {
-		c.trace = append(c.trace, TraceItem{Half: h, Type: uint8(t), Decrypted: c.inDecrypt})
-	}
+	c.traceItem(TraceItem{Half: h, Type: uint8(t)})
 	if c.inDecrypt {
-		// Decrypted messages are not in the history (Zeek's letters
-		// are the cleartext's) and do not move the cleartext state
-		// machine.
+		// Decrypted messages do not move the cleartext state machine
+		// (nor the history: addHistory).
 		if t == TypeClientHello || t == TypeServerHello {
 			c.roleHint(h, impliedRole(t))
 		}

@@ -79,7 +79,6 @@ type decHalf struct {
 	opened  int           // records opened
 	early   int           // client records skipped as 0-RTT
 	appData int           // TLS 1.3: application data bytes read after the handshake
-	capped  bool          // stopped at maxAppBytes13 (or maxEarlyRecords)
 	early0  *recordOpener // TLS 1.3 client: the 0-RTT key, once looked up
 	tried0  bool          // the 0-RTT key was looked up
 	opened0 int           // records opened with it
@@ -105,8 +104,8 @@ type decState struct {
 	renegCR, renegSR [32]byte
 	renegSuite       CipherSuite
 	renegETM         bool
-	renegHellos      uint8 // bit 0: the renegotiation's ClientHello was read
-	eeSeen, eeEarly  bool  // EncryptedExtensions read; it accepted 0-RTT
+	renegHello       bool // the renegotiation's ClientHello was read
+	eeSeen, eeEarly  bool // EncryptedExtensions read; it accepted 0-RTT
 	half             [2]decHalf
 }
 
@@ -157,12 +156,19 @@ func (c *Conn) plaintext(h int, typ ContentType, pt []byte) {
 // lookup13 returns half h's TLS 1.3 opener for label, noting in the
 // state what the key log said.
 func (c *Conn) lookup13(label SecretLabel) (*recordOpener, bool) {
-	d := c.dec
 	o, err := tls13OpenerFromKeys(c.opts.Keys, label, c.clientRandom[:], c.cipher)
+	return o, c.dec.noteLookup(err)
+}
+
+// noteLookup records what a key log lookup gave (err from the
+// *FromKeys functions): found, missing (unless a secret of the
+// connection was found before), or a suite that cannot be opened. It
+// reports whether a key was found.
+func (d *decState) noteLookup(err error) bool {
 	switch {
 	case err == nil:
 		d.status = keysFound
-		return o, true
+		return true
 	case errors.Is(err, ErrNoSecret):
 		if d.status == keysUnasked {
 			d.status = keysMissing
@@ -170,7 +176,7 @@ func (c *Conn) lookup13(label SecretLabel) (*recordOpener, bool) {
 	default:
 		d.unsupported = err
 	}
-	return nil, false
+	return false
 }
 
 // key13 installs the opener of a direction's next TLS 1.3 stage: the
@@ -219,7 +225,6 @@ func (c *Conn) decrypt13(h int, rec Record) bool {
 				c.earlyRecord(h, rec)
 				return true
 			}
-			dh.capped = true
 		}
 		d.failed = true
 		dh.stopped = true
@@ -259,7 +264,7 @@ func (c *Conn) decrypt13(h int, rec Record) bool {
 	switch {
 	case c.phaOffered && !c.phaAnswered():
 		if dh.appData > maxAppBytes13 {
-			dh.capped, dh.stopped = true, true
+			dh.stopped = true
 		}
 	case client, appData:
 		dh.stopped = true
@@ -301,13 +306,6 @@ func (c *Conn) phaAnswered() bool {
 	return c.phaSeq > 0 && cl != nil && cl.finSeq > c.phaSeq
 }
 
-// decryptFinished is told that half h's decrypted Finished was read.
-func (c *Conn) decryptFinished(h int) {
-	if c.dec != nil && c.inDecrypt {
-		c.dec.half[h].finDone = true
-	}
-}
-
 // ccs12 starts half h's TLS 1.2 protected records at its ChangeCipherSpec
 // (the first handshake's, or a renegotiation's: generation gen). Keys are
 // derived only when a record must be read (keys12): a renegotiation, an
@@ -326,14 +324,11 @@ func (c *Conn) ccs12(h int) {
 	if d.gen > 1 {
 		cr = d.renegCR
 	}
-	if _, ok := c.opts.Keys.Secret(SecretMaster, cr[:]); ok {
-		d.status = keysFound
-	} else {
-		if d.status == keysUnasked {
-			d.status = keysMissing
-		}
-		dh.stopped = true
+	var err error
+	if _, ok := c.opts.Keys.Secret(SecretMaster, cr[:]); !ok {
+		err = ErrNoSecret
 	}
+	dh.stopped = !d.noteLookup(err)
 }
 
 // keys12 derives half h's TLS 1.2 key for the handshake generation it is
@@ -346,23 +341,16 @@ func (c *Conn) keys12(h int) bool {
 		cr, sr, suite, etm = d.renegCR, d.renegSR, d.renegSuite, d.renegETM
 	}
 	cl, sv, err := tls12OpenersFromKeys(c.opts.Keys, cr[:], sr[:], suite, etm)
-	switch {
-	case err == nil:
-		dh.open = sv
-		if int(c.client) == h {
-			dh.open = cl
-		}
-		dh.open.seq = dh.count
-		return true
-	case errors.Is(err, ErrNoSecret):
-		if d.status == keysUnasked {
-			d.status = keysMissing
-		}
-	default:
-		d.unsupported = err
+	if !d.noteLookup(err) {
+		dh.stopped = true
+		return false
 	}
-	dh.stopped = true
-	return false
+	dh.open = sv
+	if int(c.client) == h {
+		dh.open = cl
+	}
+	dh.open.seq = dh.count
+	return true
 }
 
 // decrypt12 reads a TLS 1.2 record of half h sent after its
@@ -416,15 +404,15 @@ func (c *Conn) decrypt12(h int, rec Record) bool {
 func (c *Conn) renegClientHello(ch *ClientHello) {
 	if d := c.dec; d != nil && len(ch.Random) == 32 {
 		copy(d.renegCR[:], ch.Random)
-		d.renegHellos |= 1
+		d.renegHello = true
 	}
 }
 
 func (c *Conn) renegServerHello(sh *ServerHello) {
-	if d := c.dec; d != nil && d.renegHellos&1 != 0 {
+	if d := c.dec; d != nil && d.renegHello {
 		copy(d.renegSR[:], sh.Random)
 		d.renegSuite, d.renegETM = sh.CipherSuite, sh.EncryptThenMAC
-		d.renegHellos = 0
+		d.renegHello = false
 		d.gen++
 	}
 }

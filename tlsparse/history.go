@@ -52,8 +52,10 @@ func historyLetter(t HandshakeType) byte {
 	return letterOther
 }
 
+// addHistory adds a letter for half h. Messages and alerts read with a
+// key log get none: Zeek's letters are the cleartext's.
 func (c *Conn) addHistory(h int, letter byte) {
-	if len(c.history) < maxHistory {
+	if len(c.history) < maxHistory && !c.inDecrypt {
 		if h == 1 {
 			letter |= 0x80
 		}

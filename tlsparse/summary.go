@@ -83,12 +83,18 @@ func (c *Conn) Decided() bool {
 	if h0.settled() && h1.settled() {
 		return true
 	}
-	if (h0.settled() || h1.settled()) && (h0.settled() || c.watching(0)) && (h1.settled() || c.watching(1)) {
+	if (h0.settled() || h1.settled()) && c.watchOnly() {
 		// One direction is over and the other only watched for a
 		// renegotiation, which could not be followed without it.
 		return true
 	}
 	return c.established() && !c.reading(0) && !c.reading(1)
+}
+
+// watchOnly reports whether every direction has ended or is only watched
+// for a renegotiation.
+func (c *Conn) watchOnly() bool {
+	return (c.half[0].settled() || c.watching(0)) && (c.half[1].settled() || c.watching(1))
 }
 
 // Watching reports whether the connection is decided but for the
@@ -98,20 +104,8 @@ func (c *Conn) Decided() bool {
 // reassembly, feeding in-order payload and telling gaps and ends, until
 // Decided.
 func (c *Conn) Watching() bool {
-	if c.fatalFrom >= 0 || !c.established() {
-		return false
-	}
-	w := false
-	for h := range 2 {
-		switch {
-		case c.half[h].settled():
-		case c.watching(h):
-			w = true
-		default:
-			return false
-		}
-	}
-	return w
+	return c.fatalFrom < 0 && c.established() && c.watchOnly() &&
+		!(c.half[0].settled() && c.half[1].settled())
 }
 
 // watching reports whether TLS <= 1.2 half h is only followed past its
