@@ -80,14 +80,18 @@ func (l *loop) run(src capture.Source, be backend) error {
 			}
 			return err
 		}
-		if delay == nil {
-			add(seg)
-			continue
+		if len(l.keys.tails) > 0 {
+			// The key logs are read as packets come (every
+			// keyPollInterval), not only when the link is quiet.
+			now := time.Now()
+			l.keys.poll(now)
+			if delay != nil {
+				delay.push(seg, now)
+				delay.release(now, add)
+				continue
+			}
 		}
-		now := time.Now()
-		delay.push(seg, now)
-		l.keys.poll(now)
-		delay.release(now, add)
+		add(seg)
 	}
 	return nil
 }
