@@ -228,11 +228,7 @@ func (a *Assembler) keepIdled(s *stream) {
 	if a.done == nil {
 		a.done = make(map[uint64]*doneConn)
 	}
-	a.done[FlowHash(s.key[0], s.key[1])] = &doneConn{
-		key:  s.key,
-		rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
-		last: a.now,
-	}
+	a.done[FlowHash(s.key[0], s.key[1])] = newDoneConn(s.key, a.now)
 }
 
 // doneConn is what is left of an emitted connection: enough to see it end.
@@ -247,6 +243,10 @@ type doneConn struct {
 	watch *stream // the watched stream, nil once emitted
 	next  [2]uint32
 	queue [2][]heldSeg // watched: segments ahead of next, waiting
+}
+
+func newDoneConn(key [2]gopacket.Flow, last time.Time) *doneConn {
+	return &doneConn{key: key, rkey: [2]gopacket.Flow{key[0].Reverse(), key[1].Reverse()}, last: last}
 }
 
 // FlowHash is the same for both directions of a connection: gopacket's
@@ -324,13 +324,8 @@ func (a *Assembler) startWatch() {
 		if a.done == nil {
 			a.done = make(map[uint64]*doneConn)
 		}
-		d := &doneConn{
-			key:   s.key,
-			rkey:  [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
-			last:  s.res.Last,
-			watch: s,
-			next:  [2]uint32{s.base[0] + s.fed[0], s.base[1] + s.fed[1]},
-		}
+		d := newDoneConn(s.key, s.res.Last)
+		d.watch, d.next = s, [2]uint32{s.base[0] + s.fed[0], s.base[1] + s.fed[1]}
 		a.done[h] = d
 		a.watched++
 		a.stats.Watched++
@@ -377,7 +372,7 @@ func (a *Assembler) watchPacket(key uint64, d *doneConn, h int, tcp *layers.TCP,
 				d.fin |= 1 << h
 				d.queue[h] = nil
 			} else if len(d.queue[h]) < watchQueue {
-				d.queue[h] = append(d.queue[h], heldSeg{tcp.Seq, bytes.Clone(tcp.Payload), tcp.FIN})
+				d.queue[h] = append(d.queue[h], heldSeg{tcp.Seq, bytes.Clone(tcp.Payload)})
 			} else {
 				conn.Gap(h)
 				d.queue[h] = nil
@@ -405,11 +400,11 @@ func (a *Assembler) watchPacket(key uint64, d *doneConn, h int, tcp *layers.TCP,
 // watchQueue bounds the out-of-order segments a watched direction holds.
 const watchQueue = 16
 
-// heldSeg is a watched segment that came before the bytes ahead of it.
+// heldSeg is a watched segment that came before the bytes ahead of it
+// (never a FIN: one ahead of a hole ends the half at once).
 type heldSeg struct {
 	seq  uint32
 	data []byte
-	fin  bool
 }
 
 // take feeds the part of a segment at or before the next byte that is
@@ -434,7 +429,7 @@ func (d *doneConn) drain(conn *tlsparse.Conn, h int) bool {
 	for i, q := range d.queue[h] {
 		if int32(q.seq-d.next[h]) <= 0 {
 			d.queue[h] = slices.Delete(d.queue[h], i, i+1)
-			d.take(conn, h, q.seq, q.data, q.fin)
+			d.take(conn, h, q.seq, q.data, false)
 			return true
 		}
 	}
@@ -467,11 +462,7 @@ func (a *Assembler) dropEmitted() {
 		// A hash collision with another emitted connection replaces
 		// it: that one loses the bypass, its later packets go through
 		// gopacket as a connection without hello, which makes no row.
-		a.done[FlowHash(s.key[0], s.key[1])] = &doneConn{
-			key:  s.key,
-			rkey: [2]gopacket.Flow{s.key[0].Reverse(), s.key[1].Reverse()},
-			last: s.res.Last,
-		}
+		a.done[FlowHash(s.key[0], s.key[1])] = newDoneConn(s.key, s.res.Last)
 		a.closeInGopacket(s)
 	}
 	clear(drop)
