@@ -204,7 +204,7 @@ func rankedRow(conv *report.Converter, r *reassembly.Result) ranked {
 		key = r.Seen
 	}
 	s := r.Conn.Summary()
-	row := conv.Row(&s, report.Conn{First: r.First, Addr: r.Addr, Evicted: r.Evicted})
+	row := conv.Row(&s, report.Conn{First: r.First, Addr: r.Addr, Evicted: r.Evicted, File: r.From.File, Packet: r.From.Packet})
 	return ranked{key: key, order: r.Order, row: row}
 }
 

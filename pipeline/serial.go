@@ -28,7 +28,7 @@ func newSerial(cfg Config, sink *rowSink) *serial {
 }
 
 func (s *serial) add(seg *capture.Segment, latest time.Time) {
-	s.asm.Add(seg.Net, &seg.TCP, seg.CI)
+	s.asm.AddFrom(seg.Net, &seg.TCP, seg.CI, reassembly.Origin{File: seg.File, Packet: seg.Packet})
 	if s.sink.ready.Len() > 0 {
 		s.sink.release(releaseLimit(s.asm, latest))
 	}

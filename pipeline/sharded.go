@@ -47,6 +47,7 @@ type batchItem struct {
 	// single Assembler that saw every packet.
 	latest time.Time
 	off, n int // TCP header and payload in the batch's slab; n < 0: none, only latest
+	from   reassembly.Origin
 }
 
 type batch struct {
@@ -208,7 +209,8 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	b.slab = append(b.slab, seg.TCP.Payload...)
 	ci := seg.CI
 	ci.AncillaryData = nil
-	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off})
+	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off,
+		from: reassembly.Origin{File: seg.File, Packet: seg.Packet}})
 	if len(b.items) >= batchPackets || len(b.slab) >= batchBytes-64<<10 ||
 		(s.stream && time.Since(b.first) > batchAge) {
 		s.send(i)
@@ -270,7 +272,7 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 			if tcp.DecodeFromBytes(b.slab[it.off:it.off+it.n], gopacket.NilDecodeFeedback) != nil {
 				continue // decoded once already; cannot fail on the same bytes
 			}
-			asm.Add(it.net, &tcp, it.ci)
+			asm.AddFrom(it.net, &tcp, it.ci, it.from)
 		}
 		if !b.tick.IsZero() {
 			asm.Tick(b.tick)

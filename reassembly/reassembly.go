@@ -82,6 +82,15 @@ type Result struct {
 	// Evicted is set when the connection budget forced it out before
 	// it was decided.
 	Evicted bool
+	// From is where the connection's first packet was read (AddFrom).
+	From Origin
+}
+
+// Origin is where a packet was read: the capture file (as named by the
+// user) and the packet's 1-based number in it, tshark's frame number.
+type Origin struct {
+	File   string
+	Packet uint64
 }
 
 // Stats are the assembler's counters.
@@ -104,6 +113,7 @@ type Assembler struct {
 	lastFlush time.Time
 	now       time.Time // the latest time given to Tick (Result.Seen)
 	ctx       context
+	origin    Origin     // of the packet being added, for a connection it opens
 	rev       layers.TCP // scratch for closeReverse and drop
 	// synth is set while rstAt feeds gopacket a RST of its own making;
 	// reset is the stream whose half the packet being added reset (a RST
@@ -162,6 +172,12 @@ func (c *context) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 // Add feeds one TCP segment. tcp.Payload must stay valid until Add returns.
 func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureInfo) {
+	a.AddFrom(net, tcp, ci, Origin{})
+}
+
+// AddFrom is Add for a packet read at o, which a connection it opens
+// keeps as Result.From.
+func (a *Assembler) AddFrom(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureInfo, o Origin) {
 	// Idle connections are closed before the packet is assembled, so the
 	// outcome depends only on the packet's own time, not on which other
 	// packets this Assembler happened to see: a run sharded over several
@@ -171,6 +187,7 @@ func (a *Assembler) Add(net gopacket.Flow, tcp *layers.TCP, ci gopacket.CaptureI
 		return
 	}
 	a.ctx.ci = ci
+	a.origin = o
 	a.reset = nil
 	a.asm.AssembleWithContext(net, tcp, &a.ctx)
 	if a.reset != nil {
@@ -621,6 +638,7 @@ func (f *factory) New(net, transport gopacket.Flow, tcp *layers.TCP, ac gpr.Asse
 	s.res.Addr[0] = netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
 	s.res.Addr[1] = netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))
 	s.res.First = ac.GetCaptureInfo().Timestamp
+	s.res.From = a.origin
 	s.res.Last = s.res.First
 	s.res.Seen = s.res.First
 	if a.now.After(s.res.Seen) {

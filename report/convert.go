@@ -19,6 +19,10 @@ type Conn struct {
 	// Addr[h] is the sender of half h, in tlsparse's numbering.
 	Addr    [2]netip.AddrPort
 	Evicted bool
+	// File and Packet are where the first packet was read: the capture
+	// file as named and the packet's number in it.
+	File   string
+	Packet uint64
 }
 
 // Converter turns a finished connection's verdicts into a report row. It
@@ -42,6 +46,8 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 	ca, sa := c.Addr[client], c.Addr[1-client]
 	row := &Row{
 		Time:          c.First.UTC(),
+		File:          c.File,
+		Packet:        c.Packet,
 		ClientIP:      ca.Addr(),
 		ClientPort:    ca.Port(),
 		ServerIP:      sa.Addr(),

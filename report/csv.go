@@ -51,7 +51,7 @@ func (w *csvWriter) WriteRow(r *Row) error {
 		r.Resumption.String(), r.CertRequested.String(), r.ClientCert.String(),
 		formatCount(r.ClientCerts), formatCount(r.ServerCerts),
 		yesNo(r.Established), r.Alert, r.Flags.String(), r.History,
-		r.Evidence.String(),
+		r.Evidence.String(), wireText(r.File), formatPacket(r.Packet),
 	)
 	if err := w.cw.Write(rec); err != nil {
 		return w.fail(err)

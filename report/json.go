@@ -29,6 +29,8 @@ type jsonRow struct {
 	Flags         []string `json:"flags"` // never nil: consumers get [] not null
 	History       string   `json:"history"`
 	Evidence      string   `json:"evidence"`
+	File          string   `json:"file"`
+	Packet        *uint64  `json:"packet"` // nil → null when unknown
 	// Embedding promotes Detail's own tagged fields to the top level after
 	// "evidence"; a nil *Detail contributes no keys at all.
 	*Detail
@@ -53,6 +55,14 @@ func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
 // countPtr maps a count to its JSON value: negative (not observable) → null.
 func countPtr(n int) *int {
 	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+// packetPtr maps a packet number to its JSON value: 0 (unknown) → null.
+func packetPtr(n uint64) *uint64 {
+	if n == 0 {
 		return nil
 	}
 	return &n
@@ -86,6 +96,8 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 		Flags:         w.flags,
 		History:       r.History,
 		Evidence:      r.Evidence.String(),
+		File:          r.File,
+		Packet:        packetPtr(r.Packet),
 		Detail:        r.Detail,
 	}
 	// Encode marshals the whole object before writing, so a marshal error

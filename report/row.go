@@ -18,7 +18,7 @@ var Columns = []string{
 	"ts", "client_ip", "client_port", "server_ip", "server_port", "sni",
 	"version", "cipher", "alpn", "resumption", "cert_requested",
 	"client_cert", "client_certs", "server_certs", "established", "alert",
-	"flags", "history", "evidence",
+	"flags", "history", "evidence", "file", "packet",
 }
 
 // Row is one TLS connection: the values of the output's columns
@@ -61,6 +61,12 @@ type Row struct {
 	Flags       tlsparse.Flags    // listed by name
 	History     string            // Zeek ssl_history letters
 	Evidence    tlsparse.Evidence // how cert_requested and client_cert were reached
+	// File is the capture file the connection's first packet was read
+	// from, as the user named it ("-" for standard input, the interface
+	// name live); Packet is that packet's 1-based number in it (tshark's
+	// frame number), 0 when unknown.
+	File   string
+	Packet uint64
 
 	// Detail carries the JSON-only fields; nil renders nothing.
 	Detail *Detail

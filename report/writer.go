@@ -186,6 +186,14 @@ func formatCount(n int) string {
 	return strconv.Itoa(n)
 }
 
+// formatPacket renders a packet number; 0 (unknown) renders empty.
+func formatPacket(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatUint(n, 10)
+}
+
 func yesNo(b bool) string {
 	if b {
 		return "yes"

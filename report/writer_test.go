@@ -79,6 +79,8 @@ func testRows() []*Row {
 			Established: true,
 			History:     "CsxXiI",
 			Evidence:    tlsparse.EvidenceCleartext,
+			File:        "traces/day1.pcap",
+			Packet:      1234,
 			Detail: &Detail{
 				CertRequest: &CertRequest{
 					CertTypes: []string{"rsa_sign", "ecdsa_sign"},
@@ -106,6 +108,8 @@ func testRows() []*Row {
 			Flags:    tlsparse.FlagsOf(tlsparse.FlagClientAuthFailed, tlsparse.FlagTruncated),
 			History:  "Ca",
 			Evidence: tlsparse.EvidenceCleartext,
+			File:     "odd,\"name\n.pcap",
+			Packet:   7,
 			Detail:   &Detail{Errors: []string{"client: record length 20000 exceeds 16384"}},
 		},
 		{

@@ -137,7 +137,9 @@ func TestGolden(t *testing.T) {
 			var out, errb bytes.Buffer
 			args := append([]string{"--format", "csv", "-q"}, files...)
 			code := run(args, strings.NewReader(""), &out, &errb)
-			got := out.String()
+			// The file column names the capture as given: relative to
+			// the repository, as a user in its root would name it.
+			got := relPaths(out.String())
 			if errb.Len() > 0 {
 				// File errors are part of what a user sees: keep them.
 				got += "# exit " + itoa(code) + "\n# " + strings.ReplaceAll(strings.TrimSpace(relPaths(errb.String())), "\n", "\n# ") + "\n"

@@ -32,6 +32,9 @@ func TestScript(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			// $PCAPS is the project's fixture directory, read-only input.
 			e.Setenv("PCAPS", pcaps)
+			// $ROOT is the repository, for scripts that name fixtures
+			// the way the golden files' file column spells them.
+			e.Setenv("ROOT", filepath.Dir(pcaps))
 			return nil
 		},
 	})
