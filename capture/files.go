@@ -175,14 +175,25 @@ func (f *Files) Next() (*Segment, error) {
 		}
 		f.stats.Packets++
 		f.stats.Bytes += uint64(ci.CaptureLength)
+		// The filter: in a libpcap build, libpcap's program for the link
+		// type decides on the raw packet, before decoding, as tcpdump -r
+		// does; its verdict is final (Match knows nothing of an expression
+		// outside the static subset). Otherwise (the static build, or a
+		// link type libpcap cannot compile the expression for) the decoded
+		// TCP segment is tested with Match. cur.big is the byte order of
+		// the pcapng section as far as the look-ahead follows it (see
+		// ngLookAhead); only a NULL program depends on it.
+		decided := false
 		if f.filter != nil {
-			if m, handled := f.filter.MatchRaw(data, link); handled && !m {
+			m, handled := f.filter.MatchRaw(data, ci.Length, filter.Link{Type: link, BigEndian: f.cur.big})
+			if handled && !m {
 				f.stats.Filtered++
 				continue
 			}
+			decided = handled
 		}
 		v := f.decode(link, data, ci.CaptureLength < ci.Length)
-		if v == isTCP && !f.matches() {
+		if v == isTCP && !decided && !f.matches() {
 			f.stats.Filtered++
 			continue
 		}

@@ -2,10 +2,7 @@
 
 package filter
 
-import (
-	"github.com/gopacket/gopacket/layers"
-	"golang.org/x/net/bpf"
-)
+import "golang.org/x/net/bpf"
 
 // The default build: the static compiler only, no cgo.
 
@@ -24,4 +21,4 @@ func (engine) bpf(f *Filter, l Layout, snaplen int) ([]bpf.RawInstruction, error
 	return f.compileStatic(l, snaplen)
 }
 
-func (engine) matchRaw(*Filter, []byte, layers.LinkType) (bool, bool) { return false, false }
+func (engine) matchRaw(*Filter, []byte, int, Link) (bool, bool) { return false, false }

@@ -1,6 +1,6 @@
 // Package filter compiles tcpdump filter expressions (pcap-filter(7)) for
-// tlsscan's -f flag, both for capture files, where each decoded packet is
-// tested in userspace with Match, and for live capture, where the
+// tlsscan's -f flag, both for capture files, where each packet is tested
+// in userspace (MatchRaw, then Match), and for live capture, where the
 // expression runs in the kernel as a classic BPF program.
 //
 // The default build is pure Go (tlsscan is built with CGO_ENABLED=0), so
@@ -13,6 +13,30 @@
 // with -tags libpcap (and cgo), Parse also hands the expression to
 // libpcap's own compiler, which then accepts the whole language and
 // provides the BPF programs and the raw-packet matching (see MatchRaw).
+//
+// Which expressions work in which build:
+//
+//   - Default (static) build, CGO_ENABLED=0: only the subset above, for
+//     files and live capture alike. Anything else (tcp[...], ether, vlan,
+//     len/less/greater, "ip proto", icmp, arp, inbound, protochain, host
+//     and service names, "host 10.1", ...) is refused by Parse, a usage
+//     error naming the expression. On files, the subset is evaluated on
+//     the decoded packet (Match), which differs from tcpdump only as
+//     documented on Match (it looks through VLAN tags and IPv6 extension
+//     headers, and ignores ARP and snaplen cuts).
+//   - libpcap build (-tags libpcap, cgo): the whole pcap-filter language,
+//     names included, which libpcap looks up as tcpdump does ("port
+//     https" in the services database, "host NAME" with the resolver,
+//     possibly over DNS). On files, every expression, the subset
+//     included, is run by libpcap on the raw packet as tcpdump -r runs
+//     it: the program is compiled for each link type met (and for a NULL
+//     capture's byte order), so the packets kept are tcpdump's, also
+//     across files or pcapng interfaces of different link types, which
+//     tcpdump itself cannot read as one. An expression outside the
+//     subset that libpcap cannot compile for some link type ("ether host"
+//     on raw IP, "inbound" on Ethernet) keeps none of that link type's
+//     packets, where tcpdump refuses to read the file. Live, libpcap compiles it for the
+//     interface and attaches it.
 //
 // Where this package's semantics differ from tcpdump's, the difference is
 // deliberate and documented on Match and BPF; filter_tcpdump_test.go checks
@@ -124,18 +148,43 @@ func (f *Filter) Match(p *Packet) bool {
 	return f.root.match(p)
 }
 
-// MatchRaw tests a raw packet of the given link type with libpcap's
-// program. It returns handled=false when it cannot: always in the static
-// build, and in a libpcap build for a link type libpcap cannot compile the
-// expression for; the caller then decodes the packet and calls Match.
-// (For an expression only libpcap understood, that case is (false, true):
-// nothing else can evaluate it.) Since data is all it gets, "len",
-// "less" and "greater" see the captured length, not the length on the
-// wire. NULL/LOOP packets are tested from their IP header on, with the
-// raw-IP program: libpcap's NULL program depends on the byte order of the
-// file, which a packet does not carry.
-func (f *Filter) MatchRaw(data []byte, lt layers.LinkType) (matched, handled bool) {
-	return f.eng.matchRaw(f, data, lt)
+// Link is what libpcap's program for a capture file's packets depends on
+// besides the expression.
+type Link struct {
+	// Type is the LINKTYPE_ value of the file (classic pcap) or of the
+	// packet's interface (pcapng).
+	Type layers.LinkType
+	// BigEndian is the byte order of the file (pcapng: of the section the
+	// packet is in). Only LINKTYPE_NULL depends on it: its header is an
+	// address family in the byte order of the host that wrote the file.
+	BigEndian bool
+}
+
+// MatchRaw tests a packet read from a capture file with libpcap's program,
+// compiled as tcpdump -r compiles it for a file of that link type and byte
+// order, before any decoding: data is the captured bytes and length the
+// packet's length on the wire (CaptureInfo.Length, what "len", "less" and
+// "greater" test; taken as len(data) when smaller). So the verdict is
+// tcpdump's, for the whole pcap-filter language and for the expressions
+// of the static subset too (without Match's differences).
+//
+// It returns handled=false when it cannot: always in the static build, and
+// in a libpcap build when libpcap cannot compile the expression for that
+// link type; the caller then decodes the packet and calls Match. (For an
+// expression only libpcap understood, that case is (false, true): nothing
+// else can evaluate it, and tcpdump refuses to run it there.) When handled
+// is true, matched is the whole verdict: the caller must not also apply
+// Match, which is always false for an expression outside the static
+// subset.
+//
+// The program is compiled on first use for each link type (and, for NULL,
+// byte order) and cached: the files of one capture, and the interfaces of
+// one pcapng file, may differ. It is safe for concurrent use.
+func (f *Filter) MatchRaw(data []byte, length int, link Link) (matched, handled bool) {
+	if length < len(data) {
+		length = len(data)
+	}
+	return f.eng.matchRaw(f, data, length, link)
 }
 
 // Layout says where a live socket's BPF program sees the network header.

@@ -3,8 +3,10 @@
 package filter
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -15,10 +17,11 @@ import (
 )
 
 // The libpcap build: libpcap's compiler decides what is valid, compiles the
-// kernel programs and matches raw packets, so the whole pcap-filter
-// language works. The static parser still runs, so that String is
-// canonical and Match works on decoded packets for the expressions it
-// understands.
+// kernel programs and matches raw packets read from files (MatchRaw, as
+// tcpdump -r: see compileForFile), so the whole pcap-filter language works.
+// The static parser still runs, so that String is canonical and Match
+// works on decoded packets for the expressions it understands, where
+// libpcap cannot compile for a link type.
 //
 // Live capture opens its sockets exactly as in the static build: for
 // LayoutCooked, BPF compiles for DLT_LINUX_SLL and then rewrites the
@@ -39,10 +42,11 @@ const compileSnaplen = 262144
 
 type engine struct{ s *lpState }
 
-// lpState caches a program per link type, compiled on first use.
+// lpState caches MatchRaw's programs, one per link type (see progKey),
+// compiled on first use.
 type lpState struct {
 	mu    sync.RWMutex
-	progs map[layers.LinkType]*pcap.BPF // nil: libpcap cannot compile for it
+	progs map[Link]*pcap.BPF // nil: libpcap cannot compile for it
 }
 
 func finishParse(f *Filter, perr error) (*Filter, error) {
@@ -63,7 +67,7 @@ func finishParse(f *Filter, perr error) (*Filter, error) {
 	if perr != nil {
 		f.root = nil // outside the static subset: libpcap alone handles it
 	}
-	f.eng.s = &lpState{progs: make(map[layers.LinkType]*pcap.BPF)}
+	f.eng.s = &lpState{progs: make(map[Link]*pcap.BPF)}
 	return f, nil
 }
 
@@ -140,60 +144,104 @@ func cookSLL(raw []bpf.RawInstruction) error {
 	return nil
 }
 
-// dlt maps a file's LINKTYPE_ value to the DLT_ value pcap_open_dead
-// takes, where they differ. The BSD raw-IP values are read as raw IP, as
-// the capture layer does.
-func dlt(lt layers.LinkType) layers.LinkType {
-	switch lt {
-	case layers.LinkTypeRaw, 14:
-		return 12 // DLT_RAW on Linux
+// rawLinkTypeBSD and rawLinkTypeOpenBSD are the DLT_RAW values BSDs
+// write into files; the capture layer reads them as raw IP.
+const (
+	rawLinkTypeBSD     = 12
+	rawLinkTypeOpenBSD = 14
+)
+
+// progKey is what a file's program depends on. Only DLT_NULL's depends on
+// the byte order, so the others are cached under BigEndian false.
+func progKey(l Link) Link {
+	switch l.Type {
+	case rawLinkTypeBSD, rawLinkTypeOpenBSD:
+		l.Type = layers.LinkTypeRaw
 	}
-	return lt
+	if l.Type != layers.LinkTypeNull {
+		l.BigEndian = false
+	}
+	return l
 }
 
-func (e engine) program(f *Filter, lt layers.LinkType) *pcap.BPF {
+func (e engine) program(f *Filter, l Link) *pcap.BPF {
+	k := progKey(l)
 	s := e.s
 	s.mu.RLock()
-	b, ok := s.progs[lt]
+	b, ok := s.progs[k]
 	s.mu.RUnlock()
 	if ok {
 		return b
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b, ok := s.progs[lt]; ok {
+	if b, ok := s.progs[k]; ok {
 		return b
 	}
-	b, err := pcap.NewBPF(dlt(lt), compileSnaplen, f.expr)
+	b, err := compileForFile(k, f.expr)
 	if err != nil {
 		b = nil
 	}
-	s.progs[lt] = b
+	s.progs[k] = b
 	return b
 }
 
-func (e engine) matchRaw(f *Filter, data []byte, lt layers.LinkType) (bool, bool) {
-	if lt == layers.LinkTypeNull || lt == layers.LinkTypeLoop {
-		// libpcap compiles DLT_NULL's address-family test for this
-		// machine's AF_INET6 (10 on Linux) and byte order unless it
-		// reads the file itself, when it tests the BSD values in the
-		// file's byte order, which only the file header tells. The
-		// header says nothing else a filter can test, so skip it and
-		// run the raw-IP program, which goes by the IP version.
-		if len(data) < 4 {
-			return false, true
-		}
-		data, lt = data[4:], layers.LinkTypeRaw
+// compileForFile compiles expr exactly as tcpdump -r does for a file of
+// this link type and byte order: libpcap opens, from a pipe, the header of
+// a classic pcap file saying so, and compiles for that handle. A handle
+// from pcap_open_dead is not the same: for DLT_NULL, whose header is an
+// address family in the byte order of the host that wrote the file,
+// libpcap compiles the family test in the file's byte order and, for
+// "ip6", for the three BSD values of AF_INET6 (24, 28, 30) only when it
+// reads a file; for a "live" handle it tests this machine's AF_INET6 (10
+// on Linux) in this machine's byte order.
+//
+// The snapshot length is the largest, whatever the file's: libpcap uses it
+// only as the accept length the program returns, which a match tests for
+// being non-zero (and pcap_compile refuses 0, which pcapng uses for "no
+// limit"). The LINKTYPE_ value goes in the header as it is in the file,
+// and libpcap maps it to its DLT_ value as it does for tcpdump, except
+// the BSD DLT_RAW values (12, 14), which are given as LINKTYPE_RAW, as
+// the capture layer reads them.
+func compileForFile(l Link, expr string) (*pcap.BPF, error) {
+	var hdr [24]byte
+	var bo binary.ByteOrder = binary.LittleEndian
+	if l.BigEndian {
+		bo = binary.BigEndian
 	}
-	b := e.program(f, lt)
+	bo.PutUint32(hdr[0:], 0xa1b2c3d4) // microsecond pcap
+	bo.PutUint16(hdr[4:], 2)
+	bo.PutUint16(hdr[6:], 4)
+	bo.PutUint32(hdr[16:], compileSnaplen)
+	bo.PutUint32(hdr[20:], uint32(l.Type))
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	_, err = w.Write(hdr[:]) // a pipe holds far more than 24 bytes
+	w.Close()
+	if err != nil {
+		return nil, err
+	}
+	h, err := pcap.OpenOfflineFile(r) // reads the header from its own descriptor
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return h.NewBPF(expr)
+}
+
+func (e engine) matchRaw(f *Filter, data []byte, length int, l Link) (bool, bool) {
+	b := e.program(f, l)
 	if b == nil {
 		if f.root != nil {
 			return false, false // let the caller decode and use Match
 		}
-		// Nothing else can evaluate this expression: as tcpdump, which
-		// refuses to run it on this link type, match nothing.
+		// Nothing else can evaluate this expression: tcpdump refuses
+		// to run it on this link type; match nothing.
 		return false, true
 	}
-	ci := gopacket.CaptureInfo{CaptureLength: len(data), Length: len(data)}
+	ci := gopacket.CaptureInfo{CaptureLength: len(data), Length: length}
 	return b.Matches(ci, data), true
 }

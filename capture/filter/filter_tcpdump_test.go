@@ -233,7 +233,7 @@ func TestAgainstTcpdump(t *testing.T) {
 					if et, view, ok := cookedView(p.Data, c.LinkType); ok {
 						got[evBPFCooked], ran[evBPFCooked] = cooked.run(t, view, et), true
 					}
-					got[evMatchRaw], ran[evMatchRaw] = f.MatchRaw(p.Data, c.LinkType)
+					got[evMatchRaw], ran[evMatchRaw] = f.MatchRaw(p.Data, p.Length, Link{c.LinkType, c.BigEndian})
 					for ev := range numEvaluators {
 						if !ran[ev] || got[ev] == want[i] {
 							continue
