@@ -2,13 +2,36 @@ package report
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
+	"unicode/utf8"
 )
 
-// jsonRow fixes the key order of a JSON line: the CSV columns in Columns
-// order (encoding/json writes struct fields in declaration order), then the
-// Detail fields. TestJSONKeysMatchColumns keeps the tags in step with
-// Columns.
+// SchemaVersion is the value of every JSON line's schema_version key: the
+// version of the published contract docs/schema/row.schema.json describes.
+//
+// It is bumped when a change could make an existing consumer read a line
+// wrong: a key removed or renamed, a key's type changed, a key's meaning
+// changed, or a verdict column (resumption, cert_requested, client_cert,
+// evidence) given a new value (a connection that had one value would now
+// have another). It is not bumped for additions a consumer that ignores
+// what it does not know reads correctly: a new key, a new flag, a new
+// anomaly code. The schema file is updated with every change, bumped or
+// not, so it always describes exactly what this version of tlsscan writes;
+// docs/output.md ("JSON lines") states the policy for users.
+const SchemaVersion = 1
+
+// jsonRow fixes the key order and the shape of a JSON line: the CSV
+// columns in Columns order (encoding/json writes struct fields in
+// declaration order), then the Detail fields, then schema_version.
+// TestJSONKeysMatchColumns keeps the tags in step with Columns, and the
+// schema tests (schema_test.go) with docs/schema/row.schema.json.
+//
+// Every key is always present, whatever the Row holds (a nil Detail
+// included): a list is [] when empty, anomalies {} when there are none,
+// and null means "absent" where that differs from empty (a count that is
+// not observable, no CertificateRequest, an SNI or ALPN that needs no hex).
+// No field is omitempty.
 type jsonRow struct {
 	TS            string   `json:"ts"`
 	ClientIP      string   `json:"client_ip"`
@@ -31,10 +54,35 @@ type jsonRow struct {
 	Evidence      string   `json:"evidence"`
 	File          string   `json:"file"`
 	Packet        *uint64  `json:"packet"` // nil → null when unknown
-	// Embedding promotes Detail's own tagged fields to the top level after
-	// "evidence"; a nil *Detail contributes no keys at all.
-	*Detail
+
+	// The Detail fields (see Detail), each always present.
+	CertRequest *jsonCertRequest `json:"cert_request"` // null: no CertificateRequest seen
+	ServerChain []CertInfo       `json:"server_chain"`
+	ClientChain []CertInfo       `json:"client_chain"`
+	Anomalies   map[string]int   `json:"anomalies"` // encoding/json sorts the keys
+	Errors      []string         `json:"errors"`
+	SNIHex      *string          `json:"sni_hex"` // null: the SNI is valid UTF-8
+	ALPNHex     *string          `json:"alpn_hex"`
+	Tickets13   int              `json:"tls13_tickets"`
+
+	SchemaVersion int `json:"schema_version"`
 }
+
+// jsonCertRequest is CertRequest with every list present: sig_algs is []
+// where the message has none (before TLS 1.2), cert_types [] under TLS 1.3.
+type jsonCertRequest struct {
+	CertTypes []string `json:"cert_types"`
+	SigAlgs   []string `json:"sig_algs"`
+	CANames   []string `json:"ca_names"` // [] means "any CA"
+}
+
+// The empty values of the always-present keys. encoding/json only reads
+// them; sharing them keeps a row without detail free of allocations.
+var (
+	noStrings   = []string{}
+	noCerts     = []CertInfo{}
+	noAnomalies = map[string]int{}
+)
 
 // jsonWriter renders one JSON object per line.
 type jsonWriter struct {
@@ -42,6 +90,8 @@ type jsonWriter struct {
 	bw    *bufio.Writer
 	enc   *json.Encoder
 	flags []string // reused for each row's flags; never nil, so no flags is []
+	cr    jsonCertRequest
+	row   jsonRow // reused for each row: encoding is synchronous
 }
 
 func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
@@ -52,20 +102,18 @@ func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
 	return &jsonWriter{state: state{opts: opts}, bw: bw, enc: enc, flags: make([]string, 0, 8)}
 }
 
-// countPtr maps a count to its JSON value: negative (not observable) → null.
-func countPtr(n int) *int {
-	if n < 0 {
-		return nil
+// orEmpty returns l, or the shared empty list for a nil or empty one.
+func orEmpty[T any](l, empty []T) []T {
+	if len(l) == 0 {
+		return empty
 	}
-	return &n
+	return l
 }
 
-// packetPtr maps a packet number to its JSON value: 0 (unknown) → null.
-func packetPtr(n uint64) *uint64 {
-	if n == 0 {
-		return nil
-	}
-	return &n
+// hexPtr returns the hex of s's bytes, for the *_hex keys.
+func hexPtr(s string) *string {
+	h := hex.EncodeToString([]byte(s))
+	return &h
 }
 
 func (w *jsonWriter) WriteRow(r *Row) error {
@@ -76,7 +124,8 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 	for f := range r.Flags.All() {
 		w.flags = append(w.flags, f.String())
 	}
-	jr := jsonRow{
+	jr := &w.row
+	*jr = jsonRow{
 		TS:            formatTS(r.Time),
 		ClientIP:      formatIP(r.ClientIP),
 		ClientPort:    r.ClientPort,
@@ -89,20 +138,64 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 		Resumption:    r.Resumption.String(),
 		CertRequested: r.CertRequested.String(),
 		ClientCert:    r.ClientCert.String(),
-		ClientCerts:   countPtr(r.ClientCerts),
-		ServerCerts:   countPtr(r.ServerCerts),
 		Established:   r.Established,
 		Alert:         r.Alert,
 		Flags:         w.flags,
 		History:       r.History,
 		Evidence:      r.Evidence.String(),
 		File:          r.File,
-		Packet:        packetPtr(r.Packet),
-		Detail:        r.Detail,
+
+		ServerChain: noCerts,
+		ClientChain: noCerts,
+		Anomalies:   noAnomalies,
+		Errors:      noStrings,
+
+		SchemaVersion: SchemaVersion,
+	}
+	// Pointers into the Row, not copies: null without an allocation.
+	if r.ClientCerts >= 0 {
+		jr.ClientCerts = &r.ClientCerts
+	}
+	if r.ServerCerts >= 0 {
+		jr.ServerCerts = &r.ServerCerts
+	}
+	if r.Packet != 0 {
+		jr.Packet = &r.Packet
+	}
+	if d := r.Detail; d != nil {
+		if cr := d.CertRequest; cr != nil {
+			w.cr = jsonCertRequest{
+				CertTypes: orEmpty(cr.CertTypes, noStrings),
+				SigAlgs:   orEmpty(cr.SigAlgs, noStrings),
+				CANames:   orEmpty(cr.CANames, noStrings),
+			}
+			jr.CertRequest = &w.cr
+		}
+		jr.ServerChain = orEmpty(d.ServerChain, noCerts)
+		jr.ClientChain = orEmpty(d.ClientChain, noCerts)
+		if len(d.Anomalies) > 0 {
+			jr.Anomalies = d.Anomalies
+		}
+		jr.Errors = orEmpty(d.Errors, noStrings)
+		if d.SNIHex != "" {
+			jr.SNIHex = &d.SNIHex
+		}
+		if d.ALPNHex != "" {
+			jr.ALPNHex = &d.ALPNHex
+		}
+		jr.Tickets13 = d.Tickets13
+	}
+	// The Converter fills the hex keys; a Row built elsewhere gets them
+	// here, so sni_hex and alpn_hex are never null beside invalid UTF-8.
+	if jr.SNIHex == nil && !utf8.ValidString(r.SNI) {
+		jr.SNIHex = hexPtr(r.SNI)
+	}
+	if jr.ALPNHex == nil && !utf8.ValidString(r.ALPN) {
+		jr.ALPNHex = hexPtr(r.ALPN)
 	}
 	// Encode marshals the whole object before writing, so a marshal error
 	// leaves no partial line behind.
-	if err := w.enc.Encode(&jr); err != nil {
+	if err := w.enc.Encode(jr); err != nil {
 		return w.fail(err)
 	}
 	if w.opts.Stream {

@@ -68,7 +68,8 @@ type Row struct {
 	File   string
 	Packet uint64
 
-	// Detail carries the JSON-only fields; nil renders nothing.
+	// Detail carries the JSON-only fields; nil renders them empty (every
+	// JSON line has every key: json.go, docs/schema/row.schema.json).
 	Detail *Detail
 
 	// SessionIDOffered and SessionIDIssued are the summary's session ID
@@ -79,7 +80,9 @@ type Row struct {
 	SessionIDIssued  tlsparse.SessionIDKey
 }
 
-// Detail is what JSON lines add beyond the CSV columns.
+// Detail is what JSON lines add beyond the CSV columns. Its json tags
+// name the keys; the JSON writer spells their empty values itself
+// (json.go), so omitempty here only keeps a marshalled Detail short.
 type Detail struct {
 	// CertRequest is the server's CertificateRequest, nil when none was seen.
 	CertRequest *CertRequest `json:"cert_request,omitempty"`
@@ -137,6 +140,18 @@ type RunStats struct {
 	// pipeline's bounded set: a later rejection of one of them is not
 	// flagged session_id_rejected.
 	SessionIDsForgotten uint64
+
+	// Captures is how many captures the files made (each analysed on its
+	// own; rotation sets and --merge join files into one), printed when
+	// fewer than Files.
+	Captures int
+	// Skipped lists, per named directory, the files in it that were not
+	// captures: "DIR: N files".
+	Skipped []string
+	// Stopped says why the input was not read to its end ("-c 10",
+	// "--duration 1m0s", "interrupted"), empty when it was; StoppedAt
+	// names the file and packet where reading stopped.
+	Stopped, StoppedAt string
 
 	// Tally counts the rows written by column value.
 	Tally

@@ -46,6 +46,15 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 	if !s.Live || s.Files != 0 {
 		b = append(b, "files "...)
 		b = strconv.AppendInt(b, int64(s.Files), 10)
+		if s.Captures > 0 && s.Captures < s.Files { // some files were joined
+			b = append(b, " ("...)
+			b = strconv.AppendInt(b, int64(s.Captures), 10)
+			b = append(b, " capture"...)
+			if s.Captures > 1 {
+				b = append(b, 's')
+			}
+			b = append(b, ')')
+		}
 		b = append(b, ", "...)
 	}
 	b = append(b, "packets "...)
@@ -130,6 +139,21 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		line()
 	}
 
+	for _, sk := range s.Skipped {
+		b = append(b, "skipped (not captures): "...)
+		b = append(b, sk...)
+		line()
+	}
+	if s.Stopped != "" {
+		b = append(b, "stopped by "...)
+		b = append(b, s.Stopped...)
+		if s.StoppedAt != "" {
+			b = append(b, " at "...)
+			b = append(b, s.StoppedAt...)
+		}
+		b = append(b, ": the input was not read to its end"...)
+		line()
+	}
 	for _, msg := range s.Warnings {
 		b = append(b, "warning: "...)
 		b = append(b, msg...)
@@ -140,6 +164,44 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		b = append(b, "took "...)
 		b = append(b, roundDuration(s.Duration).String()...)
 		line()
+	}
+}
+
+// Add counts o into s: the statistics of several captures analysed one
+// by one, as one run. Duration, Live and Stopped are the caller's.
+func (s *RunStats) Add(o *RunStats) {
+	s.Files += o.Files
+	s.Packets += o.Packets
+	s.Bytes += o.Bytes
+	s.NonTCP += o.NonTCP
+	s.DecodeErrors += o.DecodeErrors
+	s.TCPConns += o.TCPConns
+	s.TLSConns += o.TLSConns
+	s.Evicted += o.Evicted
+	s.IdleClosed += o.IdleClosed
+	s.Oversize += o.Oversize
+	s.KernelReceived += o.KernelReceived
+	s.KernelDropped += o.KernelDropped
+	s.SessionIDsForgotten += o.SessionIDsForgotten
+	s.Warnings = append(s.Warnings, o.Warnings...)
+	s.Tally.merge(&o.Tally)
+}
+
+// merge adds the counts of o to t.
+func (t *Tally) merge(o *Tally) {
+	if o.Versions == nil {
+		return
+	}
+	if t.Versions == nil {
+		t.Versions = map[string]uint64{}
+		t.Resumption = map[string]uint64{}
+		t.ClientCert = map[string]uint64{}
+		t.Flags = map[string]uint64{}
+	}
+	for _, p := range [][2]map[string]uint64{{t.Versions, o.Versions}, {t.Resumption, o.Resumption}, {t.ClientCert, o.ClientCert}, {t.Flags, o.Flags}} {
+		for k, n := range p[1] {
+			p[0][k] += n
+		}
 	}
 }
 

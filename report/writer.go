@@ -55,6 +55,10 @@ type Options struct {
 	// the rows (summary printed after the table); for csv/json it is normally
 	// stderr; nil = no summary (-q).
 	Summary io.Writer
+	// Width is the terminal's width in columns when the table goes to a
+	// terminal; 0 means it does not, and the table keeps its fixed layout
+	// (docs/output.md "Table").
+	Width int
 }
 
 // Writer renders rows in one Format.
@@ -65,10 +69,12 @@ type Options struct {
 type Writer interface {
 	// WriteRow renders one row. It returns the underlying write error (e.g.
 	// EPIPE) as soon as output reaches the destination: on this very row in
-	// Stream mode; offline, when the buffer spills (csv, json) or at Close
-	// (the table, which is only drawn once every row is known).
+	// Stream mode; offline, when the 64 KiB buffer spills or at Close.
+	// Every format writes the row when it is given (the table too: its
+	// layout is fixed up front), so memory does not grow with the rows.
 	WriteRow(r *Row) error
-	// Close renders anything pending (the offline table), then the summary
+	// Close writes what is pending (the table's "no TLS connections found"
+	// when there were no rows, the CSV header), then the summary
 	// (skipped when s or Options.Summary is nil), then flushes. It returns the
 	// first error met, trying the summary even after the rows failed so that
 	// a summary sent to stderr survives a closed stdout. Calling it again
