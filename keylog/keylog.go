@@ -88,6 +88,7 @@ type Log struct {
 	stats   Stats
 	max     int // MaxEntries when 0; tests lower it
 	sources int // key logs read or followed, empty ones included
+	parent  *Log
 }
 
 var _ tlsparse.Keys = (*Log)(nil)
@@ -106,6 +107,13 @@ type Stats struct {
 // New returns an empty Log.
 func New() *Log { return &Log{} }
 
+// Child returns an empty Log that also serves the secrets of l, which it
+// never changes: what is read into the child is its own. A run of several
+// captures reads the --keylog files once into l and gives each capture a
+// child for the secrets blocks inside its files, so that a capture
+// analysed alongside another never sees the other's secrets.
+func (l *Log) Child() *Log { return &Log{parent: l} }
+
 // Secret returns the secret logged under label for the connection whose
 // ClientHello carried clientRandom, and reports whether there is one. The
 // slice is the Log's own and must not be modified.
@@ -117,6 +125,9 @@ func (l *Log) Secret(label tlsparse.SecretLabel, clientRandom []byte) ([]byte, b
 	l.mu.RLock()
 	s, ok := l.secrets[k]
 	l.mu.RUnlock()
+	if !ok && l.parent != nil {
+		return l.parent.Secret(label, clientRandom)
+	}
 	return s, ok
 }
 
@@ -126,8 +137,9 @@ func (l *Log) Secret(label tlsparse.SecretLabel, clientRandom []byte) ([]byte, b
 // every connection a Log that pcapng secrets blocks may still fill.
 func (l *Log) Given() bool {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.sources > 0
+	given := l.sources > 0
+	l.mu.RUnlock()
+	return given || l.parent != nil && l.parent.Given()
 }
 
 // Len returns the number of secrets held.

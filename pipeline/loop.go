@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/tlsscan/tlsscan/capture"
@@ -24,6 +25,10 @@ type backend interface {
 	// finish decides every connection still open, writes every row left
 	// and returns the assemblers' counters.
 	finish() reassembly.Stats
+	// held is the memory the loop's own assembler keeps
+	// (reassembly.Assembler.Held); workers in other goroutines report
+	// theirs to Config.Progress themselves.
+	held() int64
 }
 
 // loop is the one reading loop of a run, whatever the back end.
@@ -34,15 +39,42 @@ type loop struct {
 	warnings   []string
 	keys       *keys
 	timeWarned map[timeWarnKey]bool // files already warned about a time jump, by direction
+	// stopped says why reading ended before the input did ("" when it
+	// did not), at is where: RunStats.Stopped and StoppedAt.
+	stopped, at string
+	progress    func() // counts into Config.Progress, every progressEvery segments
+	tick        uint64
 }
 
 // run reads src to its end (or until Stop or the output ends) and hands
 // every segment to be. It returns the source's error that ended the run
 // early, if any; file errors only skip to the next file.
 func (l *loop) run(src capture.Source, be backend) error {
-	var latest time.Time
+	var latest, end time.Time
 	idle := idleTimeout(l.cfg)
+	if p := l.cfg.Progress; p != nil {
+		var seen capture.Stats
+		var held int64
+		defer func() {
+			p.note(src, &seen)
+			p.heldNote(0, &held) // the backend's finish frees it all
+		}()
+		l.progress = func() {
+			p.note(src, &seen)
+			p.heldNote(be.held(), &held)
+		}
+	}
 	add := func(seg *capture.Segment) {
+		if l.cfg.Duration > 0 && !l.cfg.Stream {
+			// Files: --duration is capture time from the first packet,
+			// so that the same file gives the same rows at any speed.
+			if end.IsZero() {
+				end = seg.CI.Timestamp.Add(l.cfg.Duration)
+			} else if seg.CI.Timestamp.After(end) {
+				l.stop("--duration "+l.cfg.Duration.String(), seg)
+				return
+			}
+		}
 		l.noteTimeJump(seg, latest, idle)
 		if seg.CI.Timestamp.After(latest) {
 			latest = seg.CI.Timestamp
@@ -60,7 +92,17 @@ func (l *loop) run(src capture.Source, be backend) error {
 			delay.release(time.Time{}, add)
 		}()
 	}
-	for !l.sink.done() {
+	var last *capture.Segment // for where reading stopped
+	for l.stopped == "" {
+		if l.sink.done() {
+			switch {
+			case l.sink.full():
+				l.stop("-c "+strconv.FormatUint(l.cfg.MaxRows, 10), last)
+			case l.sink.err == nil && !l.cfg.Stream:
+				l.stop("an interrupt", last)
+			}
+			return nil // a write error is the sink's to report
+		}
 		seg, err := src.Next()
 		if err == io.EOF {
 			return nil
@@ -91,9 +133,23 @@ func (l *loop) run(src capture.Source, be backend) error {
 				continue
 			}
 		}
+		last = seg
 		add(seg)
+		if l.progress != nil {
+			if l.tick++; l.tick%progressEvery == 0 {
+				l.progress()
+			}
+		}
 	}
 	return nil
+}
+
+// stop ends reading for the reason why, after seg (nil: before any).
+func (l *loop) stop(why string, seg *capture.Segment) {
+	l.stopped = why
+	if seg != nil {
+		l.at = fmt.Sprintf("%s packet %d", seg.File, seg.Packet)
+	}
 }
 
 // noteFileError records a *FileError (the run goes on with the next file)
@@ -103,8 +159,9 @@ func (l *loop) noteFileError(err error) bool {
 	if !errors.As(err, &fe) {
 		return false
 	}
+	// Not also a warning in the summary: the caller prints each file
+	// error once, as an error.
 	l.fileErrors = append(l.fileErrors, fe)
-	l.warnings = append(l.warnings, fe.Error())
 	return true
 }
 

@@ -35,9 +35,13 @@ type Config struct {
 	Stream bool
 	// MaxRows stops the run after that many rows (tlsscan -c); 0: no limit.
 	MaxRows uint64
-	// Stop ends the run when closed (a signal, --duration): connections
-	// still open are reported with what is known.
+	// Stop ends the run when closed (a signal, live --duration):
+	// connections still open are reported with what is known.
 	Stop <-chan struct{}
+	// Duration, reading files, stops each capture that long in capture
+	// time after its first packet (--duration): the same file gives the
+	// same rows however fast it is read. Live runs time out through Stop.
+	Duration time.Duration
 	// Workers shards connections over that many goroutines (-j); 0 or 1
 	// runs everything in the caller's goroutine.
 	Workers int
@@ -51,6 +55,9 @@ type Config struct {
 	// KeyWait is how long a live run with KeyLogs holds each packet so
 	// that the key log can catch up (DefaultKeyWait); 0 does not wait.
 	KeyWait time.Duration
+
+	// Progress, if set, is counted into as the run goes (Progress).
+	Progress *Progress
 
 	keyLog *keylog.Log // the run's, set by analyze: every Conn's Keys
 }
@@ -84,6 +91,11 @@ func Run(cfg Config, out report.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return runFiles(cfg, out, k)
+}
+
+// runFiles is Run with the key logs read.
+func runFiles(cfg Config, out report.Writer, k *keys) (*Result, error) {
 	cfg.Capture.Secrets = k.secretsBlock
 	src, err := capture.OpenFiles(cfg.Files, cfg.Stdin, cfg.Capture)
 	if err != nil {
@@ -149,6 +161,8 @@ func runStats(cfg Config, cs capture.Stats, as reassembly.Stats, l *loop) report
 		Tally:          l.sink.tally,
 		Warnings:       append(l.keys.msgs, l.warnings...),
 		Duration:       time.Since(cfg.Start),
+		Stopped:        l.stopped,
+		StoppedAt:      l.at,
 
 		SessionIDsForgotten: l.sink.sids.Forgotten,
 	}

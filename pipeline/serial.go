@@ -36,6 +36,8 @@ func (s *serial) add(seg *capture.Segment, latest time.Time) {
 
 func (s *serial) idle(now time.Time) { s.asm.Tick(now) }
 
+func (s *serial) held() int64 { return s.asm.Held() }
+
 func (s *serial) finish() reassembly.Stats {
 	// Connections still open are reported with what is known: flushing
 	// decides them (truncated where the handshake had not ended).

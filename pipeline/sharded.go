@@ -231,6 +231,8 @@ func (s *sharded) barrier() {
 	wg.Wait()
 }
 
+func (s *sharded) held() int64 { return 0 } // each worker reports its own
+
 func (s *sharded) finish() reassembly.Stats {
 	for i := range s.cur {
 		// Every worker reaches the capture's last time before its
@@ -256,6 +258,8 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 	})
 	var tcp layers.TCP
 	var last time.Time
+	var held int64
+	defer cfg.Progress.heldNote(0, &held)
 	hand := func(final bool) {
 		results <- progress{worker: id, rows: rows, limit: releaseLimit(asm, last), final: final, stats: asm.Stats()}
 		rows = nil
@@ -282,6 +286,7 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 		}
 		b.reset()
 		free <- b
+		cfg.Progress.heldNote(asm.Held(), &held)
 		hand(false)
 	}
 	asm.Close()

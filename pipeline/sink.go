@@ -74,6 +74,9 @@ func (k *rowSink) write(row *report.Row) {
 		k.sids.Apply(row)
 	}
 	k.rows++
+	if k.cfg.Progress != nil {
+		k.cfg.Progress.Rows.Add(1)
+	}
 	k.tally.Add(row)
 	k.err = k.out.WriteRow(row)
 	if k.err != nil || k.full() {

@@ -599,6 +599,18 @@ func (a *Assembler) Stats() Stats {
 // Open is the number of connections tracked now, watched ones included.
 func (a *Assembler) Open() int { return a.open + a.watched }
 
+// ConnCost is about what one tracked connection costs in memory: the
+// stream, its tlsparse.Conn and gopacket's connection state.
+const ConnCost = 1 << 10
+
+// Held estimates the memory the Assembler must keep now: the TLS buffers
+// its parsers hold (the Budget's) and its tracked connections. A caller
+// that sets a soft memory limit adds it to what the rest of the process
+// needs, so that the limit follows what the run must keep.
+func (a *Assembler) Held() int64 {
+	return a.opts.Parse.Budget.Used() + int64(a.Open())*ConnCost
+}
+
 // Watermark is the Seen time of the oldest connection not yet emitted
 // (its first-packet time while capture time runs forward): no connection
 // still to be emitted began when the capture had reached an earlier time.

@@ -29,23 +29,28 @@ const (
 	exitOK    = 0
 	exitError = 1 // an input file could not be fully read, or output failed
 	exitUsage = 2 // bad flags or arguments
+	// exitFailOn: a row matched --fail-on (and nothing else failed).
+	exitFailOn = 3
 )
 
-const usage = `usage: tlsscan [flags] FILE...
-       tlsscan -r FILE [-r FILE ...] [flags]
+const usage = `usage: tlsscan [flags] FILE|DIR...
+       tlsscan -r FILE|DIR [-r FILE|DIR ...] [flags]
        tlsscan -i IFACE [flags]
 
 Reports one row per TLS connection: found in pcap/pcapng capture files
-(optionally gzip-compressed; "-" reads standard input; several files are
-read as one capture, in the order of their first packet), or seen live on
-an interface, each row as soon as its handshake is decided.
+(optionally gzip-compressed; "-" reads standard input; a directory is
+walked for captures), or seen live on an interface, each row as soon as
+its handshake is decided. Each capture file is analysed on its own, except
+the pieces of a tcpdump -C/-G rotation set, which are one capture.
 
 flags:
   -r FILE            read FILE (repeatable; same as naming it as an argument)
+  --merge            read all the files named as one capture
   -i IFACE           capture live on IFACE ("any" for all interfaces)
   -f EXPR            tcpdump filter expression (kernel filter when live)
   -c N               stop after N TLS connections
-  --duration D       stop after D (e.g. 30s, 5m)
+  --duration D       stop after D (e.g. 30s, 5m): live, of wall time;
+                     reading files, of capture time in each capture
   -w FILE            live: also write the captured packets to a pcap FILE
   -j N               analyze with N workers (default: number of CPUs);
                      the output is the same for every N
@@ -65,6 +70,16 @@ flags:
                      arrives (default 500ms), so that the key log written
                      during the handshake is read first
   --format FORMAT    table (default), csv or json (JSON lines)
+  --summary servers  also summarise per server (address, port, SNI):
+                     client auth as observed, resumption, refusals, flags
+  --summary-only     the server summary instead of the rows
+  --summary-format F the server summary's format: table, csv or json
+                     (default: table beside the run summary, the rows'
+                     format with --summary-only)
+  --fail-on LIST     exit 3 when a row matches a term of LIST (after
+                     writing every row): flag names and predicates like
+                     client_cert=missing, 'version<TLSv1.2',
+                     resumption=session_id (docs/audit.md)
   -o FILE            write the rows to FILE instead of standard output
   -q                 no summary
   --version          print the version and exit
@@ -74,27 +89,58 @@ Ctrl-C (or SIGTERM) stops a live capture: open connections are reported
 with what is known, then the summary.
 
 Exit status: 0 success, 1 an input or output error (rows already decided
-are still written), 2 usage error.
+are still written), 2 usage error, 3 a row matched --fail-on.
 `
+
+// baseMemoryLimit is the soft memory limit of a run that holds nothing:
+// the packet buffers, the row path and the Go runtime's own, measured on
+// the benchmark captures (BENCHMARKS.md). What a run must keep on top of
+// that (TLS buffers, tracked connections: pipeline.Progress.Held) is
+// added as the run goes (followMemory).
+const baseMemoryLimit = 48 << 20
+
+// ownMemoryLimit is set when tlsscan, not GOMEMLIMIT, sets the limit.
+var ownMemoryLimit bool
 
 func main() {
 	// tlsscan's live heap is a few MB, so with Go's default pacing the
 	// collector runs constantly and its write barriers cost ~9% of a
 	// handshake-heavy run. A lazier pace saves that; the soft limit makes
 	// the collector work harder again as the heap nears it, keeping RSS
-	// under the 64 MiB budget (BENCHMARKS.md). A flood that fills the TLS
-	// buffer budget (--max-buffer) takes the live heap past this soft
-	// limit; the collector then runs often (at most half the CPU, by the
-	// runtime's rule), which such a run pays in time rather than every
-	// run paying it in memory (BENCHMARKS.md "Floods"). GOGC and
+	// under the 64 MiB budget (BENCHMARKS.md). The limit is not a
+	// constant: it follows what the run must keep (followMemory), so a
+	// flood that fills the TLS buffer budget (--max-buffer) raises it
+	// rather than make the collector run without end. GOGC and
 	// GOMEMLIMIT, when set, win.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		debug.SetMemoryLimit(baseMemoryLimit)
+		ownMemoryLimit = true
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// followMemory moves the soft memory limit with what the run holds, every
+// quarter second, until stop is closed.
+func followMemory(p *pipeline.Progress, stop <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var set int64 = baseMemoryLimit
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			// Moved in 4 MiB steps: no call for small changes.
+			want := baseMemoryLimit + max(0, p.Held.Load())&^(4<<20-1)
+			if want != set {
+				debug.SetMemoryLimit(want)
+				set = want
+			}
+		}
+	}
 }
 
 type fileList []string
@@ -127,12 +173,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	jobs := fs.Int("j", runtime.NumCPU(), "")
 	maxConns := fs.Int("max-conns", pipeline.DefaultMaxConns, "")
 	maxBuffer := fs.String("max-buffer", strconv.FormatInt(pipeline.DefaultMaxBuffered, 10), "")
+	merge := fs.Bool("merge", false, "")
+	summary := fs.String("summary", "", "")
+	summaryFormat := fs.String("summary-format", "", "")
+	summaryOnly := fs.Bool("summary-only", false, "")
+	failOnList := fs.String("fail-on", "", "")
 
 	// Flags and file names may be interleaved, as with tcpdump and tshark.
 	rest := args
 	for {
 		if err := fs.Parse(rest); err != nil {
-			errorf(stderr, "%s", strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+			errorf(stderr, "%s", flagError(err))
 			fmt.Fprintf(stderr, "tlsscan: hint: run 'tlsscan -h' for usage\n")
 			return exitUsage
 		}
@@ -160,6 +211,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		errorf(stderr, "%s", err)
 		return exitUsage
 	}
+	var servers *report.Servers
+	switch *summary {
+	case "":
+	case "servers":
+		servers = report.NewServers()
+	default:
+		errorf(stderr, "--summary wants servers, not %q", *summary)
+		return exitUsage
+	}
+	if servers == nil && (*summaryOnly || *summaryFormat != "") {
+		errorf(stderr, "--summary-only and --summary-format go with --summary servers")
+		return exitUsage
+	}
+	// The server summary is in the table format when it goes beside the
+	// run summary, and in the rows' format when it replaces the rows.
+	sf := report.FormatTable
+	if *summaryOnly {
+		sf = f
+	}
+	if *summaryFormat != "" {
+		if sf, err = report.ParseFormat(*summaryFormat); err != nil {
+			errorf(stderr, "--summary-format: %s", err)
+			return exitUsage
+		}
+	}
+	var failOn *report.FailOn
+	if *failOnList != "" {
+		if failOn, err = report.ParseFailOn(*failOnList); err != nil {
+			errorf(stderr, "%s", err)
+			return exitUsage
+		}
+	}
 	live := *iface != ""
 	switch {
 	case live && len(files) > 0:
@@ -171,6 +254,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	case !live && *writeFile != "":
 		errorf(stderr, "-w needs a live capture (-i)")
+		return exitUsage
+	case live && *merge:
+		errorf(stderr, "--merge joins capture files; -i reads an interface")
 		return exitUsage
 	}
 	if *maxConns < 1 {
@@ -199,28 +285,45 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		flt = nil
 	}
 
+	var plan *pipeline.Plan
+	if !live {
+		if plan, err = pipeline.PlanInputs(files, *merge); err != nil {
+			errorf(stderr, "%s", err)
+			if errors.As(err, new(*pipeline.UsageError)) {
+				return exitUsage
+			}
+			return exitError
+		}
+	}
+
 	out := stdout
+	var outFile *outputFile
 	if *outName != "" && *outName != "-" {
-		file, err := os.Create(*outName)
+		// Written beside the report and renamed over it at the end, so a
+		// run that fails leaves the last good report in place.
+		outFile, err = createOutput(*outName)
 		if err != nil {
 			errorf(stderr, "%s", err)
 			return exitError
 		}
-		defer file.Close()
-		out = file
+		defer outFile.abort()
+		out = outFile
 	}
 	// A closed pipe (tlsscan ... | head) must surface as a write error we
 	// report, not kill the process before the summary is decided.
 	signal.Ignore(syscall.SIGPIPE)
 
 	start := time.Now()
-	opts := report.Options{Stream: live}
-	if !*quiet {
-		if f == report.FormatTable {
-			opts.Summary = out
-		} else {
-			opts.Summary = stderr
-		}
+	opts := report.Options{Stream: live, Width: terminalWidth(out)}
+	// Where the run summary goes: after the table, or on standard error
+	// beside CSV and JSON rows. The server summary goes with it, unless
+	// it replaces the rows (--summary-only).
+	summaryTo := stderr
+	if f == report.FormatTable {
+		summaryTo = out
+	}
+	if !*quiet && servers == nil {
+		opts.Summary = summaryTo
 	}
 	cfg := pipeline.Config{
 		Files:   files,
@@ -241,8 +344,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	closeStop := func() { once.Do(func() { close(stop) }) }
 	cfg.Stop = stop
 	if *duration > 0 {
-		t := time.AfterFunc(*duration, closeStop)
-		defer t.Stop()
+		if live {
+			t := time.AfterFunc(*duration, closeStop)
+			defer t.Stop()
+		} else {
+			cfg.Duration = *duration // capture time
+		}
 	}
 	// The first Ctrl-C or SIGTERM ends the run cleanly (pending
 	// connections and the summary are still written); a second one is the
@@ -257,7 +364,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	w := report.NewWriter(out, f, opts)
+	cfg.Progress = &pipeline.Progress{}
+	if ownMemoryLimit {
+		memDone := make(chan struct{})
+		defer close(memDone)
+		go followMemory(cfg.Progress, memDone)
+	}
+	var progress *progressLine
+	if !live && !*quiet {
+		if progress = startProgress(stderr, cfg.Progress, inputSize(plan)); progress != nil {
+			defer progress.end()
+			if tty, ok := out.(*os.File); ok && terminalWidth(tty) > 0 {
+				out = pausingWriter{w: out, pl: progress}
+			}
+		}
+	}
+	rowsTo := out
+	if *summaryOnly {
+		rowsTo = io.Discard
+	}
+	aw := &auditWriter{Writer: report.NewWriter(rowsTo, f, opts), servers: servers, failOn: failOn, rowsToo: !*summaryOnly}
+	var w report.Writer = aw
 	var res *pipeline.Result
 	var runErr error
 	if live {
@@ -272,8 +399,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	} else {
-		res, runErr = pipeline.Run(cfg, w)
+		res, runErr = pipeline.RunCaptures(cfg, plan.Captures, w)
+		if res != nil {
+			for _, sk := range plan.Skipped {
+				res.Stats.Skipped = append(res.Stats.Skipped, fmt.Sprintf("%s: %d files", sk.Dir, sk.Files))
+			}
+		}
 	}
+	progress.end() // before errors and a summary on standard error
 	code := exitOK
 	if res != nil {
 		for _, fe := range res.FileErrors {
@@ -281,32 +414,149 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			code = exitError
 		}
 	}
-	if runErr != nil {
-		var ue *pipeline.UsageError
-		if errors.As(runErr, &ue) {
-			errorf(stderr, "%s", runErr)
-			return exitUsage
-		}
-		errorf(stderr, "writing output: %s", runErr)
+	var ue *pipeline.UsageError
+	if errors.As(runErr, &ue) {
+		errorf(stderr, "%s", runErr)
+		return exitUsage
+	}
+	// Nothing could be read (every file missing or not a capture): the
+	// errors above say so, and an empty table or summary would only
+	// repeat it.
+	if res != nil && res.Stats.Files == 0 && len(res.FileErrors) > 0 && runErr == nil {
+		return code
+	}
+	var stats *report.RunStats
+	if res != nil {
+		stats = &res.Stats
+	}
+	if runErr == nil {
+		runErr = w.Close(stats)
+	} else {
 		// The summary still goes out where it can: for csv and json it
 		// is on standard error, which a closed stdout pipe leaves open.
-		if res != nil {
-			w.Close(&res.Stats)
+		w.Close(stats)
+	}
+	if runErr != nil {
+		// tlsscan ... | head: the reader has all it wanted. Like
+		// tcpdump, end quietly and successfully.
+		if errors.Is(runErr, syscall.EPIPE) && outFile == nil {
+			return code
 		}
+		errorf(stderr, "writing output: %s", runErr)
 		return exitError
 	}
-	if err := w.Close(&res.Stats); err != nil {
-		errorf(stderr, "writing output: %s", err)
-		return exitError
+	if servers != nil {
+		if err := writeSummaries(out, summaryTo, f, sf, *summaryOnly, *quiet, servers, stats); err != nil {
+			if errors.Is(err, syscall.EPIPE) && outFile == nil {
+				return code
+			}
+			errorf(stderr, "writing output: %s", err)
+			return exitError
+		}
+	}
+	if outFile != nil {
+		if err := outFile.commit(); err != nil {
+			errorf(stderr, "writing output: %s", err)
+			return exitError
+		}
+	}
+	// --fail-on: after every row is out. An input error (1) outranks
+	// a match (3): the rows that could match are incomplete.
+	for _, msg := range failOn.Messages() {
+		fmt.Fprintf(stderr, "tlsscan: fail-on: %s\n", msg)
+	}
+	if failOn.Matched() > 0 && code == exitOK {
+		return exitFailOn
 	}
 	return code
 }
 
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+// writeSummaries writes the server summary, then the run summary (unless
+// -q): with --summary-only the server summary is the output, in format sf;
+// otherwise it goes where the run summary goes (after the table, or on
+// standard error), in sf, each separated from what precedes it by a blank
+// line in the table format.
+func writeSummaries(out, summaryTo io.Writer, f, sf report.Format, only, quiet bool, servers *report.Servers, stats *report.RunStats) error {
+	to := summaryTo
+	if only {
+		to = out
+	} else if f == report.FormatTable {
+		if _, err := io.WriteString(to, "\n"); err != nil {
+			return err
+		}
 	}
-	return "devel"
+	if err := servers.Write(to, sf); err != nil {
+		return err
+	}
+	if quiet || stats == nil {
+		return nil
+	}
+	if to == summaryTo && sf == report.FormatTable {
+		if _, err := io.WriteString(summaryTo, "\n"); err != nil {
+			return err
+		}
+	}
+	return report.WriteSummary(summaryTo, stats)
+}
+
+// flagError rewords the flag package's errors in the GNU style users know:
+// "unknown flag --x".
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		dashes := "--"
+		if len(name) == 1 {
+			dashes = "-"
+		}
+		return "unknown flag " + dashes + name
+	}
+	return msg
+}
+
+// buildVersion is the module version and the commit it was built from:
+// "v0.3.0" from go install MODULE@v0.3.0 (no commit is recorded then), or
+// "devel (commit 1a2b3c4d5e6f, 2026-12-03T14:00:00Z)" from a checkout,
+// with "modified" when the tree had uncommitted changes.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	return versionOf(bi)
+}
+
+func versionOf(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	var rev, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v += " (commit " + rev
+	if when != "" {
+		v += ", " + when
+	}
+	if modified {
+		v += ", modified"
+	}
+	return v + ")"
 }
 
 // parseSize reads a byte count with an optional K, M or G suffix (powers of

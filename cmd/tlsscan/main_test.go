@@ -193,27 +193,41 @@ func TestFixturesListed(t *testing.T) {
 	}
 }
 
-// A closed pipe or a full disk on stdout: a clear error, exit 1, and the
-// summary still on stderr for csv/json. The capture has 2,000 rows, more
-// than the writer buffers, so the error comes from the rows, not at Close.
-func TestWriteErrorKeepsSummary(t *testing.T) {
-	var errb bytes.Buffer
-	code := run([]string{"--format", "csv", filepath.Join("..", "..", "pcaps", "hostile", "half-open.pcap")},
-		strings.NewReader(""), brokenPipe{}, &errb)
-	if code != exitError {
-		t.Errorf("exit %d, want %d", code, exitError)
-	}
-	if !strings.Contains(errb.String(), "tlsscan: error: writing output: ") {
-		t.Errorf("no write error on stderr:\n%s", errb.String())
-	}
-	if !strings.Contains(errb.String(), "TLS connections") {
-		t.Errorf("no summary on stderr after the write error:\n%s", errb.String())
+// A full disk on stdout: a clear error, exit 1, and the summary still on
+// stderr for csv/json. A closed pipe (tlsscan ... | head): no error and
+// exit 0, as tcpdump ends, the summary still on stderr. The capture has
+// 2,000 rows, more than the writer buffers, so the error comes from the
+// rows, not at Close.
+func TestWriteErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error
+		code    int
+		message bool
+	}{
+		{"full disk", syscall.ENOSPC, exitError, true},
+		{"closed pipe", syscall.EPIPE, exitOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			code := run([]string{"--format", "csv", filepath.Join("..", "..", "pcaps", "hostile", "half-open.pcap")},
+				strings.NewReader(""), failingWriter{tc.err}, &errb)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if got := strings.Contains(errb.String(), "tlsscan: error: writing output: "); got != tc.message {
+				t.Errorf("write error on stderr: %v, want %v:\n%s", got, tc.message, errb.String())
+			}
+			if !strings.Contains(errb.String(), "TLS connections") {
+				t.Errorf("no summary on stderr after the write error:\n%s", errb.String())
+			}
+		})
 	}
 }
 
-type brokenPipe struct{}
+type failingWriter struct{ err error }
 
-func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func TestParseSize(t *testing.T) {
 	for _, tc := range []struct {

@@ -22,7 +22,7 @@ var allowed = map[string]struct {
 	project  []string
 	external []string
 }{
-	"cmd/tlsscan":    {project: []string{"pipeline", "capture", "capture/filter", "report"}},
+	"cmd/tlsscan":    {project: []string{"pipeline", "capture", "capture/filter", "report"}, external: []string{"golang.org/x/term"}},
 	"pipeline":       {project: []string{"capture", "keylog", "reassembly", "report"}, external: []string{"github.com/gopacket/gopacket"}},
 	"capture":        {project: []string{"capture/filter"}, external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf", "golang.org/x/sys"}},
 	"capture/filter": {external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf"}},
