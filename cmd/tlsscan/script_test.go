@@ -2,6 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"os/exec"
+	"sync"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,7 +38,28 @@ func TestScript(t *testing.T) {
 			// $ROOT is the repository, for scripts that name fixtures
 			// the way the golden files' file column spells them.
 			e.Setenv("ROOT", filepath.Dir(pcaps))
+			// $PANDAS is a python3 that has pandas, for the scripts that
+			// check a spreadsheet user's reader gets the CSV right.
+			e.Setenv("PANDAS", pandasPython())
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "pandas" {
+				return pandasPython() != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }
+
+// pandasPython finds a python3 that can import pandas: the one on PATH
+// (often a pyenv without it), else the system's, where Debian's
+// python3-pandas installs it (.ci/run installs it).
+var pandasPython = sync.OnceValue(func() string {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import pandas").Run() == nil {
+			return path
+		}
+	}
+	return ""
+})
