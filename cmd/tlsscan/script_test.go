@@ -3,10 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os/exec"
-	"sync"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
