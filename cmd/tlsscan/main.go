@@ -122,6 +122,13 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// memoryLimitFor is the soft limit for a run holding held bytes: the base
+// plus held, rounded down to 4 MiB steps so that small changes make no
+// call.
+func memoryLimitFor(held int64) int64 {
+	return baseMemoryLimit + max(0, held)&^(4<<20-1)
+}
+
 // followMemory moves the soft memory limit with what the run holds, every
 // quarter second, until stop is closed.
 func followMemory(p *pipeline.Progress, stop <-chan struct{}) {
@@ -133,9 +140,7 @@ func followMemory(p *pipeline.Progress, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			// Moved in 4 MiB steps: no call for small changes.
-			want := baseMemoryLimit + max(0, p.Held.Load())&^(4<<20-1)
-			if want != set {
+			if want := memoryLimitFor(p.Held.Load()); want != set {
 				debug.SetMemoryLimit(want)
 				set = want
 			}

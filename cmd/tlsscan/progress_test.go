@@ -69,3 +69,17 @@ func TestNoProgressInAPipe(t *testing.T) {
 		t.Error("progress line on a buffer")
 	}
 }
+
+func TestMemoryLimitFor(t *testing.T) {
+	for _, tc := range []struct{ held, want int64 }{
+		{-5, baseMemoryLimit}, // counters in flux never lower it
+		{0, baseMemoryLimit},
+		{4<<20 - 1, baseMemoryLimit},
+		{4 << 20, baseMemoryLimit + 4<<20},
+		{64<<20 + 100, baseMemoryLimit + 64<<20},
+	} {
+		if got := memoryLimitFor(tc.held); got != tc.want {
+			t.Errorf("memoryLimitFor(%d) = %d, want %d", tc.held, got, tc.want)
+		}
+	}
+}
