@@ -35,6 +35,10 @@ type Plan struct {
 	// Skipped are the files found under named directories that are not
 	// captures (by content), per directory: one summary line each.
 	Skipped []Skipped
+	// Errors are the named directories that hold no capture: input
+	// errors like an unreadable file (exit status 1), which do not stop
+	// the other inputs from being read.
+	Errors []error
 }
 
 // Skipped counts the files under a named directory that are not captures.
@@ -56,7 +60,8 @@ const maxRotationGap = reassembly.DefaultIdleTimeout
 // tls13-x.pcap, are part of a name, not a clock.
 const minTimeDigits = 8
 
-// PlanInputs expands names into captures. A directory is walked
+// PlanInputs expands names into captures; a directory with no capture is
+// an error in Plan.Errors, and the other names are still planned. A directory is walked
 // recursively in lexical order and every regular file in it that is a
 // capture by content is taken; the others are counted in Plan.Skipped. A
 // named file is always taken (if it is not a capture, analysing it says
@@ -83,13 +88,15 @@ func PlanInputs(names []string, merge bool) (*Plan, error) {
 		}
 		found, skipped, err := walkCaptures(name)
 		if err != nil {
-			return nil, err
+			p.Errors = append(p.Errors, err)
+			continue
 		}
 		if skipped > 0 {
 			p.Skipped = append(p.Skipped, Skipped{Dir: name, Files: skipped})
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no capture files in this directory (%d other files skipped)", name, skipped)
+			p.Errors = append(p.Errors, fmt.Errorf("%s: no capture files in this directory (%d other files skipped)", name, skipped))
+			continue
 		}
 		files = append(files, found...)
 	}
@@ -117,9 +124,16 @@ func joinedBy(n int, why string) string {
 // the other regular files. Symbolic links to files are followed, to
 // directories not (as find does without -L: no cycles).
 func walkCaptures(dir string) (found []string, skipped int, err error) {
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	root := dir
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// A directory named through a link is walked: with a final
+		// separator the root is the link's target (the paths still
+		// start with the name as given).
+		root = dir + string(filepath.Separator)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if path == dir {
+			if path == root {
 				return err
 			}
 			// An unreadable subdirectory: its files are missing from
@@ -214,9 +228,9 @@ func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
 // joinRotations makes captures of the expanded file list: a file is its
 // own capture unless it is one piece of a rotation set, whose pieces
-// (named as rotationKeys says, in their index order) follow each other in
-// time: each starts no earlier than the one before it ended and at most
-// maxRotationGap after. A set whose chain breaks becomes several captures
+// (regular files named as rotationKeys says, taken in the order of their
+// first packets) follow each other in time: each starts no earlier than
+// the one before it ended and at most maxRotationGap after. A set whose chain breaks becomes several captures
 // at the breaks. Only sets of two or more files with distinct indexes
 // count, and the file times are read only for those.
 func joinRotations(files []string) []Capture {
@@ -224,10 +238,17 @@ func joinRotations(files []string) []Capture {
 		rotation
 		name string
 	}
+	// Only regular files: a FIFO or a device can be read once, and the
+	// span would read it.
+	regular := make([]bool, len(files))
+	for i, f := range files {
+		st, err := os.Stat(f)
+		regular[i] = f != "-" && err == nil && st.Mode().IsRegular()
+	}
 	group := func(keyOf func(string) (rotation, bool), take []bool) map[string][]member {
 		sets := map[string][]member{}
 		for i, f := range files {
-			if !take[i] || f == "-" {
+			if !take[i] || !regular[i] {
 				continue
 			}
 			if r, ok := keyOf(f); ok {
@@ -259,9 +280,31 @@ func joinRotations(files []string) []Capture {
 	inSet := make([]bool, len(files))
 	for _, sets := range []map[string][]member{bySize, byTime} {
 		for _, ms := range sets {
-			slices.SortFunc(ms, func(a, b member) int { return compareIndex(a.index, b.index) })
+			// In time order, not number order: a -W ring that wrapped
+			// around numbers its newest piece 0. A piece with no packet
+			// (empty, or not a capture after all) stays alone, and
+			// reading it reports what is wrong; a piece that ends in an
+			// error (the last one, cut when tcpdump was killed) is
+			// joined and ends the chain.
+			type piece struct {
+				member
+				span capture.Span
+				cut  bool
+			}
+			var ps []piece
+			for _, m := range ms {
+				sp, err := capture.ReadSpan(m.name)
+				if sp.Packets > 0 {
+					ps = append(ps, piece{m, sp, err != nil})
+				}
+			}
+			slices.SortStableFunc(ps, func(a, b piece) int {
+				if c := a.span.First.Compare(b.span.First); c != 0 {
+					return c
+				}
+				return compareIndex(a.index, b.index)
+			})
 			var cur []member
-			var last capture.Span
 			flush := func() {
 				if len(cur) > 1 {
 					names := make([]string, len(cur))
@@ -275,17 +318,14 @@ func joinRotations(files []string) []Capture {
 				}
 				cur = cur[:0]
 			}
-			for _, m := range ms {
-				sp, err := capture.ReadSpan(m.name)
-				ok := err == nil && sp.Packets > 0
-				if len(cur) > 0 && (!ok || sp.First.Before(last.Last) || sp.First.Sub(last.Last) > maxRotationGap) {
-					flush()
+			for i, p := range ps {
+				if len(cur) > 0 {
+					prev := ps[i-1]
+					if prev.cut || p.span.First.Before(prev.span.Last) || p.span.First.Sub(prev.span.Last) > maxRotationGap {
+						flush()
+					}
 				}
-				if !ok {
-					continue // alone: reading it reports what is wrong
-				}
-				cur = append(cur, m)
-				last = sp
+				cur = append(cur, p.member)
 			}
 			flush()
 		}

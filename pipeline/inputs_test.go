@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/report"
@@ -153,8 +155,81 @@ func TestPlanInputs(t *testing.T) {
 	empty := filepath.Join(dir, "f")
 	os.Mkdir(empty, 0o755)
 	os.WriteFile(filepath.Join(empty, "x.txt"), []byte("x"), 0o644)
-	if _, err := PlanInputs([]string{empty}, false); err == nil || !strings.Contains(err.Error(), empty) {
-		t.Errorf("empty directory: %v", err)
+	p, err = PlanInputs([]string{empty, filepath.Join(dir, "a")}, false)
+	if err != nil || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Error(), empty) || len(p.Captures) != 1 {
+		t.Errorf("empty directory: %v, %v, %d captures", err, p.Errors, len(p.Captures))
+	}
+
+	// A directory named through a symbolic link is walked.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Join(dir, "a"), link); err != nil {
+		t.Fatal(err)
+	}
+	p, err = PlanInputs([]string{link}, false)
+	if err != nil || len(p.Errors) != 0 || len(p.Captures) != 1 || p.Captures[0].Files[0] != filepath.Join(link, "bulk.pcap") {
+		t.Errorf("linked directory: %v %v %+v", err, p.Errors, p.Captures)
+	}
+}
+
+// TestPlanRotationEdges: the pieces tcpdump leaves in the field.
+func TestPlanRotationEdges(t *testing.T) {
+	bulk0, err := os.ReadFile(filepath.Join("..", "pcaps", "real", "rotated", "tls12-bulk.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulk1, err := os.ReadFile(filepath.Join("..", "pcaps", "real", "rotated", "tls12-bulk.pcap1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  []string
+	}{
+		// tcpdump killed while writing the last piece: it is joined.
+		{"cut last piece", map[string][]byte{"x.pcap": bulk0, "x.pcap1": bulk1[:len(bulk1)*2/3]}, []string{"x.pcap+x.pcap1"}},
+		// A -W ring that wrapped around: piece 0 is the newest.
+		{"wrapped ring", map[string][]byte{"r.pcap1": bulk0, "r.pcap0": bulk1}, []string{"r.pcap1+r.pcap0"}},
+		// A piece that is no capture stays alone; the others join.
+		{"broken piece", map[string][]byte{"y.pcap": bulk0, "y.pcap1": bulk1, "y.pcap2": []byte("junk")}, []string{"y.pcap+y.pcap1", "y.pcap2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var names []string
+			for n, b := range tc.files {
+				os.WriteFile(filepath.Join(dir, n), b, 0o644)
+				names = append(names, filepath.Join(dir, n))
+			}
+			slices.Sort(names)
+			var got []string
+			for _, c := range joinRotations(names) {
+				var fs []string
+				for _, f := range c.Files {
+					fs = append(fs, filepath.Base(f))
+				}
+				got = append(got, strings.Join(fs, "+"))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// A FIFO is never read to plan: it could not be read again.
+	dir := t.TempDir()
+	for _, n := range []string{"f.pcap", "f.pcap1"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, n), 0o600); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+	}
+	done := make(chan []Capture, 1)
+	go func() { done <- joinRotations([]string{filepath.Join(dir, "f.pcap"), filepath.Join(dir, "f.pcap1")}) }()
+	select {
+	case caps := <-done:
+		if len(caps) != 2 {
+			t.Errorf("FIFOs joined: %+v", caps)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("planning blocked reading a FIFO")
 	}
 }
 
@@ -262,4 +337,23 @@ func csvOfAllowingErrors(t *testing.T, cfg Config, caps []Capture) (string, *Res
 	}
 	w.Close(nil)
 	return out.String(), res
+}
+
+// -c over several captures decides the same at any -j: a capture never
+// reached is never read (its file errors are not reported), and a limit
+// that equals the rows there are stops nothing.
+func TestRunCapturesCountIsDeterministic(t *testing.T) {
+	multi := []string{filepath.Join("..", "pcaps", "real", "multi.pcap")}
+	missing := []string{filepath.Join(t.TempDir(), "nosuch.pcap")}
+	full := []string{filepath.Join("..", "pcaps", "real", "tls13-full.pcap")}
+	for _, j := range []int{1, 4} {
+		_, res := csvOfAllowingErrors(t, Config{Workers: j, MaxRows: 1}, []Capture{{Files: multi}, {Files: missing}})
+		if len(res.FileErrors) != 0 || res.Stats.Stopped != "-c 1" {
+			t.Errorf("-j %d -c 1: file errors %v, stopped %q", j, res.FileErrors, res.Stats.Stopped)
+		}
+		_, res = csvOfAllowingErrors(t, Config{Workers: j, MaxRows: 9}, []Capture{{Files: multi}, {Files: full}})
+		if res.Stats.TLSConns != 9 || res.Stats.Stopped != "" {
+			t.Errorf("-j %d -c 9 of 9 rows: %d rows, stopped %q", j, res.Stats.TLSConns, res.Stats.Stopped)
+		}
+	}
 }

@@ -223,17 +223,8 @@ func assemblerOptions(cfg Config, n int) reassembly.Options {
 	if cfg.keyLog != nil {
 		o.Parse.Keys = cfg.keyLog
 	}
-	if n > 1 {
-		if o.MaxConns <= 0 {
-			o.MaxConns = reassembly.DefaultMaxConns
-		}
-		// The budgets are shared: each assembler may hold its part.
-		o.MaxConns = max(o.MaxConns/n, 1)
-		if o.MaxBuffered <= 0 {
-			o.MaxBuffered = reassembly.DefaultMaxBuffered
-		}
-		o.MaxBuffered = max(o.MaxBuffered/int64(n), 1)
-	}
+	// The budgets are shared: each assembler may hold its part.
+	o = splitBudgets(o, n)
 	return o
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlsscan/tlsscan/reassembly"
 	"github.com/tlsscan/tlsscan/report"
 )
 
@@ -45,10 +46,74 @@ func RunCaptures(cfg Config, caps []Capture, out report.Writer) (*Result, error)
 		}
 		return res, err
 	}
+	res := &Result{}
+	res.Stats.Warnings = append(res.Stats.Warnings, base.msgs...)
+	var runErr error
+	// With -c the captures run one after another, each told how many
+	// rows are still wanted: where a capture stops, and so its file
+	// errors and counts, must not depend on how far another one ran
+	// ahead.
+	if cfg.MaxRows > 0 || cfg.Workers <= 1 {
+		runErr = runInTurn(cfg, caps, out, base, res)
+	} else {
+		runErr = runAtOnce(cfg, caps, out, base, res)
+	}
+	res.Stats.Captures = len(caps)
+	res.Stats.Duration = time.Since(cfg.Start)
+	return res, runErr
+}
 
-	// Every capture runs behind a channel of rows; this goroutine
-	// writes the channels out in order. stop ends the captures early:
-	// the user's Stop, -c reached, or a write error.
+// one is the Config of one capture of several.
+func (cfg Config) one(c Capture, workers int) Config {
+	one := cfg
+	one.Files = c.Files
+	one.Workers = 1
+	// Captures analysed at once share the budgets, as workers do.
+	one.Reassembly = splitBudgets(cfg.Reassembly, workers)
+	return one
+}
+
+// add counts the result of one capture into res.
+func (res *Result) add(r *Result) {
+	res.FileErrors = append(res.FileErrors, r.FileErrors...)
+	res.Stats.Add(&r.Stats)
+	if res.Stats.Stopped == "" && r.Stats.Stopped != "" {
+		res.Stats.Stopped, res.Stats.StoppedAt = r.Stats.Stopped, r.Stats.StoppedAt
+	}
+}
+
+// runInTurn runs the captures one after another in this goroutine.
+func runInTurn(cfg Config, caps []Capture, out report.Writer, base *keys, res *Result) error {
+	left := cfg.MaxRows
+	for i, c := range caps {
+		one := cfg.one(c, 1)
+		one.MaxRows = left
+		r, err := runFiles(one, out, &keys{log: base.log.Child()})
+		if r == nil {
+			return err
+		}
+		res.add(r)
+		if err != nil {
+			return err
+		}
+		if cfg.MaxRows > 0 {
+			left -= r.Stats.TLSConns
+			if left == 0 && i < len(caps)-1 && res.Stats.Stopped == "" {
+				res.Stats.Stopped = "-c " + strconv.FormatUint(cfg.MaxRows, 10)
+			}
+		}
+		if res.Stats.Stopped != "" && !strings.HasPrefix(res.Stats.Stopped, "--duration") {
+			return nil // -c reached, or interrupted: the rest is not read
+		}
+	}
+	return nil
+}
+
+// runAtOnce runs up to cfg.Workers captures at once, each behind a channel
+// of rows, and writes the channels out in order from this goroutine.
+func runAtOnce(cfg Config, caps []Capture, out report.Writer, base *keys, res *Result) error {
+	workers := min(cfg.Workers, len(caps))
+	// stop ends the captures early: the user's Stop, or a write error.
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	end := func() { stopOnce.Do(func() { close(stop) }) }
@@ -67,38 +132,38 @@ func RunCaptures(cfg Config, caps []Capture, out report.Writer) (*Result, error)
 		res  *Result
 		err  error
 	}
-	// The launcher starts the captures in order, at most Workers at
+	// The launcher starts the captures in order, at most workers at
 	// once, and queues each for the writer as it starts it, so that only
-	// the captures in flight have a channel and rows waiting.
-	workers := max(1, cfg.Workers)
+	// the captures in flight have a channel and rows waiting. Once stop
+	// is closed it starts no more.
 	slots := make(chan struct{}, workers)
 	queue := make(chan *capRun, workers)
 	go func() {
 		defer close(queue)
 		for _, c := range caps {
-			slots <- struct{}{}
+			select {
+			case slots <- struct{}{}:
+			case <-stop:
+				return
+			}
 			r := &capRun{rows: make(chan *report.Row, capturesInFlight)}
 			queue <- r
 			go func(c Capture) {
 				defer func() { <-slots }()
-				one := cfg
-				one.Files = c.Files
-				one.Workers = 1
+				one := cfg.one(c, workers)
 				one.Stop = stop
-				k := &keys{log: base.log.Child()}
-				r.res, r.err = runFiles(one, &chanWriter{ch: r.rows, stop: stop}, k)
+				r.res, r.err = runFiles(one, &chanWriter{ch: r.rows, stop: stop}, &keys{log: base.log.Child()})
 				close(r.rows)
 			}(c)
 		}
 	}()
 
-	res := &Result{}
-	res.Stats.Warnings = append(res.Stats.Warnings, base.msgs...)
-	var written uint64
 	var writeErr error
+	var tally report.Tally
+	var written uint64
 	for r := range queue {
 		for row := range r.rows {
-			if writeErr != nil || cfg.MaxRows > 0 && written >= cfg.MaxRows {
+			if writeErr != nil {
 				continue // draining: the run was told to stop
 			}
 			if writeErr = out.WriteRow(row); writeErr != nil {
@@ -106,46 +171,45 @@ func RunCaptures(cfg Config, caps []Capture, out report.Writer) (*Result, error)
 				continue
 			}
 			written++
-			res.Stats.Tally.Add(row)
-			if cfg.MaxRows > 0 && written >= cfg.MaxRows {
-				end()
-			}
+			tally.Add(row)
+		}
+		if writeErr != nil || stopped(stop) {
+			continue // what a stopped capture counted depends on timing
 		}
 		if r.res == nil {
-			if writeErr == nil {
-				writeErr = r.err // a usage error; cannot happen after openKeys
-			}
+			writeErr = r.err // a usage error; cannot happen after openKeys
 			continue
 		}
-		res.FileErrors = append(res.FileErrors, r.res.FileErrors...)
-		s := &r.res.Stats
-		s.Tally = report.Tally{} // counted above, as written
-		res.Stats.Add(s)
-		// A --duration stop is the capture's own, the same at any -j.
-		// Where -c or an interrupt stopped a capture depends on timing
-		// (one running ahead is told to stop): only the run's reason
-		// counts (below).
-		if res.Stats.Stopped == "" && strings.HasPrefix(s.Stopped, "--duration") {
-			res.Stats.Stopped, res.Stats.StoppedAt = s.Stopped, s.StoppedAt
-		}
-		if r.err != nil && !errors.Is(r.err, errStopped) && writeErr == nil {
+		res.add(r.res)
+		if r.err != nil {
 			writeErr = r.err
 		}
 	}
-	// A capture that -c or an interrupt kept from starting, or cut
-	// short, leaves the input unread.
-	if writeErr == nil && stopped(stop) {
-		switch {
-		case cfg.MaxRows > 0 && written >= cfg.MaxRows:
-			res.Stats.Stopped, res.Stats.StoppedAt = "-c "+strconv.FormatUint(cfg.MaxRows, 10), ""
-		case cfg.Stop != nil && stopped(cfg.Stop):
-			res.Stats.Stopped, res.Stats.StoppedAt = "an interrupt", ""
-		}
-	}
+	// The rows written are what the summary tallies, whatever the
+	// captures counted before they were told to stop.
+	res.Stats.Tally = tally
 	res.Stats.TLSConns = written
-	res.Stats.Captures = len(caps)
-	res.Stats.Duration = time.Since(cfg.Start)
-	return res, writeErr
+	if writeErr == nil && cfg.Stop != nil && stopped(cfg.Stop) {
+		res.Stats.Stopped, res.Stats.StoppedAt = "an interrupt", ""
+	}
+	return writeErr
+}
+
+// splitBudgets gives each of n assemblers that run at once its share of
+// the connection and buffer budgets.
+func splitBudgets(o reassembly.Options, n int) reassembly.Options {
+	if n <= 1 {
+		return o
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = reassembly.DefaultMaxConns
+	}
+	o.MaxConns = max(o.MaxConns/n, 1)
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = reassembly.DefaultMaxBuffered
+	}
+	o.MaxBuffered = max(o.MaxBuffered/int64(n), 1)
+	return o
 }
 
 // errStopped is a capture's write error when the whole run was told to

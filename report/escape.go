@@ -17,11 +17,20 @@ import (
 // CSV writer's; JSON keeps the text and adds its raw bytes in hex where
 // they are not valid UTF-8 (Detail). Plain values are returned as they
 // are, without allocating.
-func wireText(s string) string {
+func wireText(s string) string { return escapeText(s, true) }
+
+// Printable is wireText for a message that quotes text from the outside
+// (a file name found in a directory, an error about it): control bytes,
+// unprintable runes and invalid UTF-8 become \xNN, so no escape sequence
+// reaches a terminal, but a backslash stays as it is, since the message
+// is read, not parsed back.
+func Printable(s string) string { return escapeText(s, false) }
+
+func escapeText(s string, backslash bool) string {
 	i := 0
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == '\\' || r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) {
+		if r == '\\' && backslash || r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) {
 			break
 		}
 		i += n
@@ -36,7 +45,7 @@ func wireText(s string) string {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == '\\':
+		case r == '\\' && backslash:
 			b.WriteString(`\\`)
 		case r == utf8.RuneError && n == 1 || !unicode.IsPrint(r):
 			for _, c := range []byte(s[i : i+n]) {

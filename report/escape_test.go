@@ -81,3 +81,18 @@ func unescapeWire(t *testing.T, s string) string {
 	}
 	return string(out)
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain/path.pcap":         "plain/path.pcap",
+		`C:\dir\x.pcap`:           `C:\dir\x.pcap`, // a backslash stays: read, not parsed back
+		"t\x1b]0;pwned\a.pcap":    `t\x1b]0;pwned\x07.pcap`,
+		"j\x1b[2J.pcap: packet 9": `j\x1b[2J.pcap: packet 9`,
+		"bad\xffutf8":             `bad\xffutf8`,
+		"é ok":                    "é ok",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

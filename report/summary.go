@@ -139,9 +139,11 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		line()
 	}
 
+	// These name files, which a walked directory may call anything:
+	// Printable keeps their control bytes off the terminal.
 	for _, sk := range s.Skipped {
 		b = append(b, "skipped (not captures): "...)
-		b = append(b, sk...)
+		b = append(b, Printable(sk)...)
 		line()
 	}
 	if s.Stopped != "" {
@@ -149,14 +151,14 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		b = append(b, s.Stopped...)
 		if s.StoppedAt != "" {
 			b = append(b, " at "...)
-			b = append(b, s.StoppedAt...)
+			b = append(b, Printable(s.StoppedAt)...)
 		}
 		b = append(b, ": the input was not read to its end"...)
 		line()
 	}
 	for _, msg := range s.Warnings {
 		b = append(b, "warning: "...)
-		b = append(b, msg...)
+		b = append(b, Printable(msg)...)
 		line()
 	}
 

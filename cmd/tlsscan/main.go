@@ -153,8 +153,11 @@ type fileList []string
 func (f *fileList) String() string     { return strings.Join(*f, ",") }
 func (f *fileList) Set(s string) error { *f = append(*f, s); return nil }
 
+// errorf prints one error line. Messages quote file names a directory
+// walk found and text from key logs: report.Printable keeps their control
+// bytes off the terminal.
 func errorf(stderr io.Writer, format string, args ...any) {
-	fmt.Fprintf(stderr, "tlsscan: error: "+format+"\n", args...)
+	fmt.Fprintf(stderr, "tlsscan: error: %s\n", report.Printable(fmt.Sprintf(format, args...)))
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -291,6 +294,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var plan *pipeline.Plan
+	inputErr := false // an input could not be read: exit status 1
 	if !live {
 		if plan, err = pipeline.PlanInputs(files, *merge); err != nil {
 			errorf(stderr, "%s", err)
@@ -298,6 +302,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return exitUsage
 			}
 			return exitError
+		}
+		for _, err := range plan.Errors {
+			errorf(stderr, "%s", err)
+			inputErr = true
+		}
+		if len(plan.Captures) == 0 {
+			return exitError // nothing to read: no table, no summary
 		}
 	}
 
@@ -413,10 +424,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	progress.end() // before errors and a summary on standard error
 	code := exitOK
-	if res != nil {
-		for _, fe := range res.FileErrors {
-			errorf(stderr, "%s", fe)
-			code = exitError
+	if inputErr {
+		code = exitError
+	}
+	// The file errors come after the rows (and their summary), where a
+	// reader of the table looks for what is missing from it.
+	if res != nil && len(res.FileErrors) > 0 {
+		code = exitError
+	}
+	printFileErrors := func() {
+		if res != nil {
+			for _, fe := range res.FileErrors {
+				errorf(stderr, "%s", fe)
+			}
 		}
 	}
 	var ue *pipeline.UsageError
@@ -425,11 +445,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// Nothing could be read (every file missing or not a capture): the
-	// errors above say so, and an empty table or summary would only
-	// repeat it.
+	// errors say so, and an empty table or summary would only repeat it.
 	if res != nil && res.Stats.Files == 0 && len(res.FileErrors) > 0 && runErr == nil {
+		printFileErrors()
 		return code
 	}
+	defer printFileErrors()
 	var stats *report.RunStats
 	if res != nil {
 		stats = &res.Stats

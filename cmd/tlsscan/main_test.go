@@ -252,3 +252,39 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// File names come from directories anyone could fill: the ones in errors,
+// warnings and the summary reach the terminal escaped, like the ones in
+// rows.
+func TestFileNamesEscapedEverywhere(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d\x1b[31mred")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{
+		"real/truncated.pcap":             "t\x1b]0;pwned\a.pcap",
+		"hostile/clock-jump-forward.pcap": "j\x1b[2J.pcap",
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "pcaps", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, dst), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "notes\x1b.txt"), []byte("x"), 0o644)
+	for _, format := range []string{"table", "csv"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"--format", format, "-c", "100000", filepath.Dir(dir)}, strings.NewReader(""), &out, &errb)
+		if code != exitError {
+			t.Errorf("%s: exit %d, want 1 (the truncated file)", format, code)
+		}
+		for name, b := range map[string][]byte{"stdout": out.Bytes(), "stderr": errb.Bytes()} {
+			if bytes.ContainsAny(b, "\x1b\a") {
+				t.Errorf("%s: raw control bytes on %s:\n%q", format, name, b)
+			}
+		}
+		if !strings.Contains(errb.String(), `t\x1b]0;pwned\x07.pcap: packet 11`) {
+			t.Errorf("%s: the error does not name the file escaped:\n%s", format, errb.String())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -77,5 +78,60 @@ func TestVersionOf(t *testing.T) {
 		if got := versionOf(bi); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// -o through a link writes the link's target; -o onto something that is
+// not a regular file writes into it, never replaces it; a new report gets
+// the umask's mode.
+func TestOutputSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join("..", "..", "pcaps", "real", "tls12-mtls.pcap")
+	var out, errb strings.Builder
+	runTo := func(name string) {
+		t.Helper()
+		if code := run([]string{"-q", "-o", name, "--format", "csv", pcap}, strings.NewReader(""), &out, &errb); code != exitOK {
+			t.Fatalf("-o %s: exit %d, stderr %s", name, code, errb.String())
+		}
+	}
+	real := filepath.Join(dir, "real.csv")
+	os.WriteFile(real, []byte("old\n"), 0o600)
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink("real.csv", link)
+	runTo(link)
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); !strings.HasPrefix(string(b), "ts,") {
+		t.Errorf("the link's target was not written: %q", b)
+	}
+	if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
+		t.Errorf("target mode %v, want its own 0600", st.Mode().Perm())
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err == nil {
+		got := make(chan string, 1)
+		go func() {
+			b, _ := os.ReadFile(fifo) // the reader end, until tlsscan closes it
+			got <- string(b)
+		}()
+		runTo(fifo)
+		if b := <-got; !strings.HasPrefix(b, "ts,") {
+			t.Errorf("FIFO reader got %q", b)
+		}
+		if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+		}
+	}
+
+	old := syscall.Umask(0o077)
+	runTo(filepath.Join(dir, "new.csv"))
+	syscall.Umask(old)
+	if st, _ := os.Stat(filepath.Join(dir, "new.csv")); st.Mode().Perm() != 0o600 {
+		t.Errorf("new report mode %v under umask 077, want 0600", st.Mode().Perm())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %q", left)
 	}
 }

@@ -34,6 +34,10 @@ type progressLine struct {
 
 	mu    sync.Mutex // held while either output is written
 	shown bool       // the line is on the screen
+	// midLine: the last write to the shared terminal did not end a line
+	// (output is written in 64 KiB chunks): drawing now would put the
+	// line inside a row, and erasing it would erase half the row.
+	midLine bool
 	ended bool
 	quit  chan struct{}
 	done  chan struct{}
@@ -76,7 +80,7 @@ func (pl *progressLine) loop() {
 func (pl *progressLine) draw(now time.Time) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	if pl.ended {
+	if pl.ended || pl.midLine {
 		return
 	}
 	line := progressText(pl.p.Read.Load(), pl.total, pl.p.Rows.Load(), now.Sub(pl.start))
@@ -153,7 +157,11 @@ func (p pausingWriter) Write(b []byte) (int, error) {
 	p.pl.mu.Lock()
 	defer p.pl.mu.Unlock()
 	p.pl.erase()
-	return p.w.Write(b)
+	n, err := p.w.Write(b)
+	if n > 0 {
+		p.pl.midLine = b[n-1] != '\n'
+	}
+	return n, err
 }
 
 // inputSize adds up the sizes of the capture files ("-" counts nothing).

@@ -50,13 +50,25 @@ func TestProgressLineErasedBeforeOutput(t *testing.T) {
 	if strings.Count(tty.String(), "\r\x1b[K") != 2 {
 		t.Errorf("erased a line that was not shown: %q", tty.String())
 	}
+	// Output that stops mid-line (a 64 KiB chunk) keeps the line away
+	// until a line is ended.
+	out.Write([]byte("half a r"))
+	n := tty.Len()
 	pl.draw(time.Now().Add(time.Second))
+	if tty.Len() != n {
+		t.Errorf("line drawn inside a row: %q", tty.String()[n:])
+	}
+	out.Write([]byte("ow\n"))
+	pl.draw(time.Now().Add(time.Second))
+	if !strings.HasSuffix(tty.String(), "half a row\n\r\x1b[Ktlsscan: 0% of 1.0 kB, 7 rows") {
+		t.Errorf("after the row: %q", tty.String())
+	}
 	pl.end()
 	pl.end()
 	if !strings.HasSuffix(tty.String(), "\r\x1b[K") {
 		t.Errorf("line left on the screen: %q", tty.String())
 	}
-	n := tty.Len()
+	n = tty.Len()
 	pl.draw(time.Now().Add(2 * time.Second))
 	if tty.Len() != n {
 		t.Errorf("drawn after end: %q", tty.String()[n:])
