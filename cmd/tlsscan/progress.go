@@ -38,10 +38,10 @@ type progressLine struct {
 	// (output is written in 64 KiB chunks): drawing now would put the
 	// line inside a row, and erasing it would erase half the row.
 	midLine bool
-	ended bool
-	quit  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	ended   bool
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 // startProgress starts the line if stderr is a terminal, and returns nil
