@@ -219,7 +219,7 @@ func idleTimeout(cfg Config) time.Duration {
 // assemblerOptions are the reassembly options of one of n assemblers.
 func assemblerOptions(cfg Config, n int) reassembly.Options {
 	o := cfg.Reassembly
-	o.Parse.KeepChains = cfg.Detail
+	o.Parse.KeepChains = true // the leaf columns and certificate flags, in every format (report/x509.go)
 	if cfg.keyLog != nil {
 		o.Parse.Keys = cfg.keyLog
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"crypto/x509"
 	"io"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type Config struct {
 
 	// Progress, if set, is counted into as the run goes (Progress).
 	Progress *Progress
+
+	// CARoots, if set, is the CA bundle (--ca-bundle) both chains of every
+	// connection are verified to at its capture time (chain_invalid).
+	CARoots *x509.CertPool
 
 	keyLog *keylog.Log // the run's, set by analyze: every Conn's Keys
 }

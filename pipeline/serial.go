@@ -16,7 +16,7 @@ type serial struct {
 }
 
 func newSerial(cfg Config, sink *rowSink) *serial {
-	conv := report.NewConverter(cfg.Detail)
+	conv := report.NewConverter(cfg.Detail).WithRoots(cfg.CARoots)
 	return &serial{
 		sink: sink,
 		asm: reassembly.New(assemblerOptions(cfg, 1), func(r *reassembly.Result) {

@@ -249,7 +249,7 @@ func (s *sharded) finish() reassembly.Stats {
 }
 
 func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results chan<- progress) {
-	conv := report.NewConverter(cfg.Detail)
+	conv := report.NewConverter(cfg.Detail).WithRoots(cfg.CARoots)
 	var rows []ranked
 	asm := reassembly.New(assemblerOptions(cfg, cfg.Workers), func(r *reassembly.Result) {
 		if r.Conn.IsTLS() {

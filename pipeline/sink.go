@@ -19,9 +19,10 @@ type rowSink struct {
 	err   error
 	rows  uint64       // rows written
 	tally report.Tally // their values, for the summary
-	// sids decides session_id_rejected across rows, in the order they
-	// are written (sorted, so the same for -j 1 and -j N).
-	sids *report.SessionIDs
+	// sids links rows across the capture (resumed_from, the refusal
+	// flags, resumed_without_client_auth), in the order they are written
+	// (sorted, so the same for -j 1 and -j N).
+	sids *report.Sessions
 	// ended is set when output ends early (write error, -c), to stop the
 	// loop, which in a sharded run is another goroutine. An atomic, not a
 	// channel: the loop looks at it once per packet.
@@ -29,7 +30,7 @@ type rowSink struct {
 }
 
 func newRowSink(cfg Config, out report.Writer) *rowSink {
-	return &rowSink{cfg: cfg, out: out, sids: report.NewSessionIDs(0)}
+	return &rowSink{cfg: cfg, out: out, sids: report.NewSessions(0)}
 }
 
 // push takes a decided row with its place in the output (rankedRow).
@@ -64,12 +65,12 @@ func (k *rowSink) write(row *report.Row) {
 	if k.err != nil || k.full() {
 		return
 	}
-	// The one serial, ordered point of the run: a row's flag can depend
-	// on the rows written before it. Streamed rows come in decision
-	// order, which at -j N is the workers' timing, so they never carry
-	// the flag: identical input gives identical rows.
+	// The one serial, ordered point of the run: a row's link and flags
+	// can depend on the rows written before it. Streamed rows come in
+	// decision order, which at -j N is the workers' timing, so they are
+	// linked to none: identical input gives identical rows.
 	if k.cfg.Stream {
-		report.DropSessionIDRejected(row)
+		report.Unlinked(row)
 	} else {
 		k.sids.Apply(row)
 	}

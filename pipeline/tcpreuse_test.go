@@ -29,8 +29,10 @@ func reuseRow(r *report.Row) string {
 // row, and only a RST at the next sequence number ends a connection. Each
 // capture runs serial and sharded.
 func TestTCPReuse(t *testing.T) {
+	// The crafted server's certificate is the test PKI's server.pem
+	// (SAN server.test only): every SNI here is an sni_mismatch.
 	full := func(port int, sni string) string {
-		return fmt.Sprintf("%d %s TLSv1.2 full established=true flags= history=CsxknGIi", port, sni)
+		return fmt.Sprintf("%d %s TLSv1.2 full established=true flags=sni_mismatch history=CsxknGIi", port, sni)
 	}
 	tests := []struct {
 		file string

@@ -5,47 +5,110 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-
-	"github.com/tlsscan/tlsscan/tlsparse"
+	"strings"
 )
 
 // DNString renders a DER distinguished name as RFC 4514 text, or its hex
 // (prefixed with '#', as RFC 4514 writes an unparsed value) when it does
-// not parse.
+// not parse. Every attribute is kept where it is: the RDNs last first, as
+// RFC 4514 (and OpenSSL, and so Zeek) write them, a repeated attribute
+// (OU, CN) as often as it comes, '+' only inside a multi-valued RDN.
+// (pkix.Name.String reorders the attributes, joins repeated ones into one
+// RDN and keeps only the last CN.) Attributes are named as crypto/x509
+// names them, plus DC, UID and emailAddress; others by their OID with the
+// value's DER in hex.
 func DNString(der []byte) string {
 	var rdn pkix.RDNSequence
 	if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) != 0 {
 		return "#" + hex.EncodeToString(der)
 	}
-	var n pkix.Name
-	n.FillFromRDNSequence(&rdn)
-	return n.String()
+	var b strings.Builder
+	for i := len(rdn) - 1; i >= 0; i-- {
+		if i < len(rdn)-1 {
+			b.WriteByte(',')
+		}
+		for j, atv := range rdn[i] {
+			if j > 0 {
+				b.WriteByte('+')
+			}
+			writeATV(&b, atv)
+		}
+	}
+	return b.String()
 }
 
-// CertCache names certificates once per distinct DER: the same server chain
-// appears on every connection to that server. Not safe for concurrent use;
-// give each worker its own.
+// dnAttrNames are the attribute type names DNString writes.
+var dnAttrNames = map[string]string{
+	"2.5.4.3": "CN", "2.5.4.5": "SERIALNUMBER", "2.5.4.6": "C", "2.5.4.7": "L",
+	"2.5.4.8": "ST", "2.5.4.9": "STREET", "2.5.4.10": "O", "2.5.4.11": "OU",
+	"2.5.4.17": "POSTALCODE", "0.9.2342.19200300.100.1.25": "DC",
+	"0.9.2342.19200300.100.1.1": "UID", "1.2.840.113549.1.9.1": "emailAddress",
+}
+
+// writeATV writes type=value, RFC 4514 2.3-2.4: a string value escaped, any
+// other value (and any value of an unnamed type) as '#' and its DER in hex.
+func writeATV(b *strings.Builder, atv pkix.AttributeTypeAndValue) {
+	oid := atv.Type.String()
+	name, named := dnAttrNames[oid]
+	s, isStr := atv.Value.(string)
+	if !named || !isStr {
+		if !named {
+			name = oid
+		}
+		b.WriteString(name)
+		b.WriteString("=#")
+		if v, err := asn1.Marshal(atv.Value); err == nil {
+			b.WriteString(hex.EncodeToString(v))
+		}
+		return
+	}
+	b.WriteString(name)
+	b.WriteByte('=')
+	for k, c := range s {
+		switch c {
+		case ',', '+', '"', '\\', '<', '>', ';':
+			b.WriteByte('\\')
+		case ' ':
+			if k == 0 || k == len(s)-1 {
+				b.WriteByte('\\')
+			}
+		case '#':
+			if k == 0 {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(c)
+	}
+}
+
+// CertCache holds what each distinct certificate says, read once per DER
+// (x509.go): the same server chain appears on every connection to that
+// server, so a connection costs a SHA-256 of each certificate looked up
+// and a map lookup. Not safe for concurrent use; give each worker its own.
 type CertCache struct {
-	m map[[32]byte]CertInfo
+	m map[[32]byte]*certFacts
 }
 
 // maxCertCache bounds the cache; past it the cache is dropped and refilled,
-// which costs a re-parse, never memory.
+// which costs a re-parse, never memory. An entry holds the certificate's
+// DER and its crypto/x509 parse, a few KB for common certificates: the
+// bound keeps a worker's cache to some MB.
 const maxCertCache = 4096
 
-// Info returns the names of der, parsing it on first sight only.
-func (cc *CertCache) Info(der []byte) CertInfo {
+// Info returns the facts of der as they are written in JSON, parsing it on
+// first sight only.
+func (cc *CertCache) Info(der []byte) CertInfo { return cc.facts(der).info }
+
+// facts returns the cached facts of der, parsing it on first sight.
+func (cc *CertCache) facts(der []byte) *certFacts {
 	fp := sha256.Sum256(der)
-	if ci, ok := cc.m[fp]; ok {
-		return ci
+	if f, ok := cc.m[fp]; ok {
+		return f
 	}
 	if cc.m == nil || len(cc.m) >= maxCertCache {
-		cc.m = make(map[[32]byte]CertInfo)
+		cc.m = make(map[[32]byte]*certFacts)
 	}
-	ci := CertInfo{SHA256: hex.EncodeToString(fp[:])}
-	if iss, sub, ok := tlsparse.CertNames(der); ok {
-		ci.Issuer, ci.Subject = DNString(iss), DNString(sub)
-	}
-	cc.m[fp] = ci
-	return ci
+	f := parseCert(der, fp)
+	cc.m[fp] = f
+	return f
 }

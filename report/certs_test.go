@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"reflect"
 	"testing"
 )
 
@@ -38,7 +39,7 @@ func TestCertCacheNamesOnce(t *testing.T) {
 	if a.Subject != "" || a.Issuer != "" {
 		t.Errorf("names of a non-certificate: %+v", a)
 	}
-	if b := cc.Info(bad); b != a || len(cc.m) != 1 {
+	if b := cc.Info(bad); !reflect.DeepEqual(b, a) || len(cc.m) != 1 {
 		t.Errorf("second lookup: %+v, %d cached", b, len(cc.m))
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"crypto/x509"
 	"encoding/hex"
 	"maps"
 	"net/netip"
@@ -26,16 +27,28 @@ type Conn struct {
 }
 
 // Converter turns a finished connection's verdicts into a report row. It
-// caches certificate names by fingerprint, so it is not safe for concurrent
+// caches certificates by fingerprint, so it is not safe for concurrent
 // use: give each worker its own.
 type Converter struct {
 	detail bool
 	certs  CertCache
+	verify *chainVerifier // nil without a CA bundle
 }
 
 // NewConverter returns a Converter; detail fills Row.Detail (JSON output),
 // which costs naming every certificate of both chains.
 func NewConverter(detail bool) *Converter { return &Converter{detail: detail} }
+
+// WithRoots makes the Converter verify both chains of every connection to
+// roots (--ca-bundle) and flag chain_invalid; nil verifies nothing. It
+// returns cv.
+func (cv *Converter) WithRoots(roots *x509.CertPool) *Converter {
+	cv.verify = nil
+	if roots != nil {
+		cv.verify = &chainVerifier{roots: roots}
+	}
+	return cv
+}
 
 // Row builds the row of one connection from its summary.
 func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
@@ -67,22 +80,51 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 
 		SessionIDOffered: s.SessionIDOffered,
 		SessionIDIssued:  s.SessionIDIssued,
+		TicketOffered:    s.TicketOffered,
+		TicketsIssued:    s.TicketsIssued,
 	}
 	if s.HasVersion {
 		row.Version = s.Version.String()
 		row.Cipher = s.Cipher.String()
 	}
+	row.JA4 = tlsparse.JA4(s.Hello) // always: the CSV has the column
 	if c.Evicted {
 		row.Flags.Set(tlsparse.FlagEvicted)
 	}
+	cv.leaves(row, s)
 	if cv.detail {
 		row.Detail = cv.detailOf(s)
 	}
 	return row
 }
 
+// leaves fills the leaf columns and decides the certificate flags
+// (x509.go) from the two chains, at the connection's capture time.
+func (cv *Converter) leaves(row *Row, s *tlsparse.Summary) {
+	if len(s.ServerChain) > 0 {
+		leaf := cv.certs.facts(s.ServerChain[0])
+		row.ServerCN, row.ServerNotAfter = leaf.cn, leaf.info.NotAfter
+		row.Flags |= leafFlags(leaf, row.Time)
+		if sniMismatch(leaf, s.SNI) {
+			row.Flags.Set(tlsparse.FlagSNIMismatch)
+		}
+		if cv.verify != nil && cv.verify.chainInvalid(&cv.certs, s.ServerChain, leaf, row.Time) {
+			row.Flags.Set(tlsparse.FlagChainInvalid)
+		}
+	}
+	if len(s.ClientChain) > 0 {
+		leaf := cv.certs.facts(s.ClientChain[0])
+		row.ClientCN = leaf.cn
+		row.Flags |= leafFlags(leaf, row.Time)
+		if cv.verify != nil && cv.verify.chainInvalid(&cv.certs, s.ClientChain, leaf, row.Time) {
+			row.Flags.Set(tlsparse.FlagChainInvalid)
+		}
+	}
+}
+
 func (cv *Converter) detailOf(s *tlsparse.Summary) *Detail {
 	d := &Detail{Errors: s.Errors, Tickets13: s.Tickets13}
+	d.JA3, d.JA3S, d.Hello = tlsparse.JA3(s.Hello), tlsparse.JA3S(s.ServerHello), helloOf(s)
 	if !utf8.ValidString(s.SNI) {
 		d.SNIHex = hex.EncodeToString([]byte(s.SNI))
 	}
@@ -102,21 +144,73 @@ func (cv *Converter) detailOf(s *tlsparse.Summary) *Detail {
 		}
 		d.CertRequest = out
 	}
-	d.ServerChain = cv.chain(s.ServerChain)
-	d.ClientChain = cv.chain(s.ClientChain)
-	if len(s.Anomalies) > 0 {
-		d.Anomalies = make(map[string]int, len(s.Anomalies))
+	var unparsed int
+	d.ServerChain = cv.chain(s.ServerChain, &unparsed)
+	d.ClientChain = cv.chain(s.ClientChain, &unparsed)
+	if len(s.Anomalies) > 0 || unparsed > 0 {
+		d.Anomalies = make(map[string]int, len(s.Anomalies)+1)
 		for _, k := range slices.Sorted(maps.Keys(s.Anomalies)) {
 			d.Anomalies[string(k)] = s.Anomalies[k]
+		}
+		if unparsed > 0 {
+			d.Anomalies[AnomalyX509Unparsed] = unparsed
 		}
 	}
 	return d
 }
 
-func (cv *Converter) chain(ders [][]byte) []CertInfo {
+// chain is the JSON of the certificates in ders, in the order sent; it
+// counts into unparsed those crypto/x509 refused.
+func (cv *Converter) chain(ders [][]byte, unparsed *int) []CertInfo {
 	var out []CertInfo
 	for _, der := range ders {
-		out = append(out, cv.certs.Info(der))
+		f := cv.certs.facts(der)
+		if f.cert == nil {
+			*unparsed++
+		}
+		out = append(out, f.jsonInfo())
+	}
+	return out
+}
+
+// helloOf names what the ClientHello offered and the group the ServerHello
+// chose (Detail.Hello); nil without a (TLS-format) ClientHello. GREASE
+// values are left out of every list: they are random per connection and
+// mean nothing.
+func helloOf(s *tlsparse.Summary) *Hello {
+	h := s.Hello
+	if h == nil {
+		return nil
+	}
+	out := &Hello{}
+	for _, v := range h.SupportedVersions() {
+		if !tlsparse.IsGREASE(uint16(v)) {
+			out.Versions = append(out.Versions, v.String())
+		}
+	}
+	if len(out.Versions) == 0 {
+		out.Versions = []string{h.Version.String()}
+	}
+	for _, c := range h.CipherSuites() {
+		if !tlsparse.IsGREASE(uint16(c)) {
+			out.Ciphers = append(out.Ciphers, c.String())
+		}
+	}
+	for _, g := range h.Groups() {
+		if !tlsparse.IsGREASE(uint16(g)) {
+			out.Groups = append(out.Groups, g.String())
+		}
+	}
+	for _, a := range h.SignatureAlgorithms() {
+		if !tlsparse.IsGREASE(uint16(a)) {
+			out.SigAlgs = append(out.SigAlgs, a.String())
+		}
+	}
+	for _, p := range h.ALPN() {
+		out.ALPN = append(out.ALPN, wireText(p))
+	}
+	if sh := s.ServerHello; sh != nil && sh.KeyShareGroup != 0 {
+		out.NegotiatedGroup = sh.KeyShareGroup.String()
 	}
 	return out
 }

@@ -52,6 +52,8 @@ func (w *csvWriter) WriteRow(r *Row) error {
 		formatCount(r.ClientCerts), formatCount(r.ServerCerts),
 		yesNo(r.Established), r.Alert, r.Flags.String(), r.History,
 		r.Evidence.String(), wireText(r.File), formatPacket(r.Packet),
+		r.JA4, wireText(r.ServerCN), formatTS(r.ServerNotAfter), wireText(r.ClientCN),
+		wireText(formatOrigin(r.ResumedFrom)),
 	)
 	if err := w.cw.Write(rec); err != nil {
 		return w.fail(err)

@@ -33,27 +33,32 @@ const SchemaVersion = 1
 // not observable, no CertificateRequest, an SNI or ALPN that needs no hex).
 // No field is omitempty.
 type jsonRow struct {
-	TS            string   `json:"ts"`
-	ClientIP      string   `json:"client_ip"`
-	ClientPort    uint16   `json:"client_port"`
-	ServerIP      string   `json:"server_ip"`
-	ServerPort    uint16   `json:"server_port"`
-	SNI           string   `json:"sni"`
-	Version       string   `json:"version"`
-	Cipher        string   `json:"cipher"`
-	ALPN          string   `json:"alpn"`
-	Resumption    string   `json:"resumption"`
-	CertRequested string   `json:"cert_requested"`
-	ClientCert    string   `json:"client_cert"`
-	ClientCerts   *int     `json:"client_certs"` // nil → null when not observable
-	ServerCerts   *int     `json:"server_certs"`
-	Established   bool     `json:"established"`
-	Alert         string   `json:"alert"`
-	Flags         []string `json:"flags"` // never nil: consumers get [] not null
-	History       string   `json:"history"`
-	Evidence      string   `json:"evidence"`
-	File          string   `json:"file"`
-	Packet        *uint64  `json:"packet"` // nil → null when unknown
+	TS             string      `json:"ts"`
+	ClientIP       string      `json:"client_ip"`
+	ClientPort     uint16      `json:"client_port"`
+	ServerIP       string      `json:"server_ip"`
+	ServerPort     uint16      `json:"server_port"`
+	SNI            string      `json:"sni"`
+	Version        string      `json:"version"`
+	Cipher         string      `json:"cipher"`
+	ALPN           string      `json:"alpn"`
+	Resumption     string      `json:"resumption"`
+	CertRequested  string      `json:"cert_requested"`
+	ClientCert     string      `json:"client_cert"`
+	ClientCerts    *int        `json:"client_certs"` // nil → null when not observable
+	ServerCerts    *int        `json:"server_certs"`
+	Established    bool        `json:"established"`
+	Alert          string      `json:"alert"`
+	Flags          []string    `json:"flags"` // never nil: consumers get [] not null
+	History        string      `json:"history"`
+	Evidence       string      `json:"evidence"`
+	File           string      `json:"file"`
+	Packet         *uint64     `json:"packet"` // nil → null when unknown
+	JA4            string      `json:"ja4"`
+	ServerCN       string      `json:"server_cn"`
+	ServerNotAfter *string     `json:"server_not_after"` // null: no server certificate
+	ClientCN       string      `json:"client_cn"`
+	ResumedFrom    *jsonOrigin `json:"resumed_from"` // null: not resumed, or the origin is not in the capture
 
 	// The Detail fields (see Detail), each always present.
 	CertRequest *jsonCertRequest `json:"cert_request"` // null: no CertificateRequest seen
@@ -64,8 +69,36 @@ type jsonRow struct {
 	SNIHex      *string          `json:"sni_hex"` // null: the SNI is valid UTF-8
 	ALPNHex     *string          `json:"alpn_hex"`
 	Tickets13   int              `json:"tls13_tickets"`
+	JA3         *string          `json:"ja3"`   // null: no ClientHello
+	JA3S        *string          `json:"ja3s"`  // null: no ServerHello
+	Hello       *jsonHello       `json:"hello"` // null: no ClientHello
 
 	SchemaVersion int `json:"schema_version"`
+}
+
+// jsonOrigin is resumed_from: the connection whose handshake created the
+// resumed session, and its client-authentication verdict, which the
+// resumption inherits.
+type jsonOrigin struct {
+	File       string  `json:"file"`
+	Packet     *uint64 `json:"packet"`
+	TS         string  `json:"ts"`
+	ClientIP   string  `json:"client_ip"`
+	ClientPort uint16  `json:"client_port"`
+	ServerIP   string  `json:"server_ip"`
+	ServerPort uint16  `json:"server_port"`
+	ClientCert string  `json:"origin_client_cert"`
+}
+
+// jsonHello is Hello with every list present ([] when empty) and
+// negotiated_group null without a key_share.
+type jsonHello struct {
+	Versions        []string `json:"versions"`
+	Ciphers         []string `json:"ciphers"`
+	Groups          []string `json:"groups"`
+	SigAlgs         []string `json:"sig_algs"`
+	ALPN            []string `json:"alpn"`
+	NegotiatedGroup *string  `json:"negotiated_group"`
 }
 
 // jsonCertRequest is CertRequest with every list present: sig_algs is []
@@ -91,7 +124,11 @@ type jsonWriter struct {
 	enc   *json.Encoder
 	flags []string // reused for each row's flags; never nil, so no flags is []
 	cr    jsonCertRequest
+	hello jsonHello
 	row   jsonRow // reused for each row: encoding is synchronous
+
+	notAfter string
+	origin   jsonOrigin
 }
 
 func newJSONWriter(bw *bufio.Writer, opts Options) *jsonWriter {
@@ -162,6 +199,23 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 	if r.Packet != 0 {
 		jr.Packet = &r.Packet
 	}
+	jr.JA4, jr.ServerCN, jr.ClientCN = r.JA4, r.ServerCN, r.ClientCN
+	if !r.ServerNotAfter.IsZero() {
+		w.notAfter = formatTS(r.ServerNotAfter)
+		jr.ServerNotAfter = &w.notAfter
+	}
+	if o := r.ResumedFrom; o != nil {
+		w.origin = jsonOrigin{
+			File: o.File, TS: formatTS(o.Time),
+			ClientIP: formatIP(o.ClientIP), ClientPort: o.ClientPort,
+			ServerIP: formatIP(o.ServerIP), ServerPort: o.ServerPort,
+			ClientCert: o.ClientCert.String(),
+		}
+		if o.Packet != 0 {
+			w.origin.Packet = &o.Packet
+		}
+		jr.ResumedFrom = &w.origin
+	}
 	if d := r.Detail; d != nil {
 		if cr := d.CertRequest; cr != nil {
 			w.cr = jsonCertRequest{
@@ -184,6 +238,25 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 			jr.ALPNHex = &d.ALPNHex
 		}
 		jr.Tickets13 = d.Tickets13
+		if d.JA3 != "" {
+			jr.JA3 = &d.JA3
+		}
+		if d.JA3S != "" {
+			jr.JA3S = &d.JA3S
+		}
+		if h := d.Hello; h != nil {
+			w.hello = jsonHello{
+				Versions: orEmpty(h.Versions, noStrings),
+				Ciphers:  orEmpty(h.Ciphers, noStrings),
+				Groups:   orEmpty(h.Groups, noStrings),
+				SigAlgs:  orEmpty(h.SigAlgs, noStrings),
+				ALPN:     orEmpty(h.ALPN, noStrings),
+			}
+			if h.NegotiatedGroup != "" {
+				w.hello.NegotiatedGroup = &h.NegotiatedGroup
+			}
+			jr.Hello = &w.hello
+		}
 	}
 	// The Converter fills the hex keys; a Row built elsewhere gets them
 	// here, so sni_hex and alpn_hex are never null beside invalid UTF-8.

@@ -19,6 +19,7 @@ var Columns = []string{
 	"version", "cipher", "alpn", "resumption", "cert_requested",
 	"client_cert", "client_certs", "server_certs", "established", "alert",
 	"flags", "history", "evidence", "file", "packet",
+	"ja4", "server_cn", "server_not_after", "client_cn", "resumed_from",
 }
 
 // Row is one TLS connection: the values of the output's columns
@@ -68,16 +69,49 @@ type Row struct {
 	File   string
 	Packet uint64
 
+	// What an auditor asks next (issue 12).
+	//
+	// JA4 is the FoxIO JA4 fingerprint of the ClientHello ("" without
+	// one). ServerCN and ClientCN are the subject common names of the two
+	// leaf certificates, ServerNotAfter the server leaf's expiry (zero
+	// when no server certificate was seen). ResumedFrom is the connection
+	// in the same capture whose handshake created the session this one
+	// resumed; nil when the row is not a resumption or its origin is not
+	// in the capture.
+	JA4            string
+	ServerCN       string
+	ServerNotAfter time.Time
+	ClientCN       string
+	ResumedFrom    *Origin
+
 	// Detail carries the JSON-only fields; nil renders them empty (every
 	// JSON line has every key: json.go, docs/schema/row.schema.json).
 	Detail *Detail
 
 	// SessionIDOffered and SessionIDIssued are the summary's session ID
-	// keys (tlsparse.Summary), which the pipeline uses to decide
-	// FlagSessionIDRejected across connections. Internal: no writer
+	// keys, TicketOffered and TicketsIssued its ticket keys
+	// (tlsparse.Summary), which the pipeline uses to link connections
+	// (Sessions: ResumedFrom, the refusal flags). Internal: no writer
 	// prints them.
 	SessionIDOffered tlsparse.SessionIDKey
 	SessionIDIssued  tlsparse.SessionIDKey
+	TicketOffered    tlsparse.TicketKey
+	TicketsIssued    []tlsparse.TicketKey
+}
+
+// Origin names an earlier connection of the capture: where its first
+// packet is, its endpoints, and the client-authentication verdict of its
+// handshake, which a resumed session inherits (a resumption carries no
+// certificate of its own).
+type Origin struct {
+	File       string
+	Packet     uint64
+	Time       time.Time
+	ClientIP   netip.Addr
+	ClientPort uint16
+	ServerIP   netip.Addr
+	ServerPort uint16
+	ClientCert tlsparse.ClientCert
 }
 
 // Detail is what JSON lines add beyond the CSV columns. Its json tags
@@ -100,6 +134,28 @@ type Detail struct {
 	// Tickets13 counts the TLS 1.3 NewSessionTickets read with a key log
 	// (TLS <= 1.2 tickets are the cleartext flag ticket_issued).
 	Tickets13 int `json:"tls13_tickets,omitempty"`
+
+	// JA3 and JA3S are the MD5 hex fingerprints of the ClientHello and
+	// of the ServerHello that negotiated (tlsparse/fingerprint.go); ""
+	// without one. Hello is what the ClientHello offered, nil without one.
+	JA3   string `json:"ja3,omitempty"`
+	JA3S  string `json:"ja3s,omitempty"`
+	Hello *Hello `json:"hello,omitempty"`
+}
+
+// Hello is the raw material of the fingerprints: the first ClientHello's
+// offered versions (supported_versions, else its legacy_version), cipher
+// suites, groups, signature algorithms and ALPN protocols in wire order,
+// named from the IANA registries (0xNNNN when unnamed), GREASE left out;
+// and the group of the ServerHello's key_share ("" without one: TLS <= 1.2
+// or no ServerHello). An ALPN protocol is spelled as in CSV (wireText).
+type Hello struct {
+	Versions        []string `json:"versions"`
+	Ciphers         []string `json:"ciphers"`
+	Groups          []string `json:"groups"`
+	SigAlgs         []string `json:"sig_algs"`
+	ALPN            []string `json:"alpn"`
+	NegotiatedGroup string   `json:"negotiated_group,omitempty"`
 }
 
 // CertRequest is the decoded CertificateRequest.
@@ -109,11 +165,32 @@ type CertRequest struct {
 	CANames   []string `json:"ca_names"`           // RFC 4514 strings; empty means "any"
 }
 
-// CertInfo names one certificate of a chain.
+// CertInfo is what one certificate of a chain says, read with
+// crypto/x509 (x509.go). A certificate crypto/x509 refuses has only its
+// names and fingerprints; its other fields are zero, null in JSON.
+// MarshalJSON writes it (docs/schema/row.schema.json, $defs/chain).
 type CertInfo struct {
-	Subject string `json:"subject"`
-	Issuer  string `json:"issuer"`
-	SHA256  string `json:"sha256"` // lower-case hex of the DER
+	Subject string // RFC 4514
+	Issuer  string
+	SHA256  string // lower-case hex of the DER
+	SHA1    string
+
+	Serial              string    // lower-case hex, an even number of digits
+	NotBefore, NotAfter time.Time // UTC
+
+	// The subjectAltName entries: DNS names, IP addresses, URIs, e-mail
+	// addresses, in the certificate's order.
+	SANDNS, SANIP, SANURI, SANEmail []string
+
+	KeyType string // rsa, ecdsa, ed25519, x25519, dsa, else the algorithm
+	KeyBits int    // the modulus or curve size; 0 when not known
+	Curve   string // an ECDSA key's curve: P-256, P-384, P-521
+	SigAlg  string // crypto/x509's name (SHA256-RSA, ECDSA-SHA256, ...)
+
+	IsCA       bool // basicConstraints CA:TRUE
+	SelfSigned bool // issuer = subject, and its own key verifies its signature
+
+	js []byte // the JSON, when the cache made it (x509.go): shared, read only
 }
 
 // RunStats is what the run counted, printed after the rows. The pipeline
@@ -136,9 +213,10 @@ type RunStats struct {
 	Duration       time.Duration
 	Warnings       []string // file-level problems, each naming file and packet
 
-	// SessionIDsForgotten counts the issued session IDs dropped from the
-	// pipeline's bounded set: a later rejection of one of them is not
-	// flagged session_id_rejected.
+	// SessionIDsForgotten counts the issued session IDs and tickets
+	// dropped from the pipeline's bounded set (report.Sessions): a later
+	// resumption of one of them is not linked (resumed_from), a later
+	// refusal not flagged session_id_rejected or ticket_rejected.
 	SessionIDsForgotten uint64
 
 	// Captures is how many captures the files made (each analysed on its

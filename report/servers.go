@@ -210,7 +210,7 @@ func (sv *server) add(r *Row) {
 	for f := range r.Flags.All() {
 		sv.flags.add(f.String())
 		switch f {
-		case tlsparse.FlagTicketRejected:
+		case tlsparse.FlagTicketRejected, tlsparse.FlagTicketRejectedUnknown:
 			sv.refused.add(tlsparse.ResumptionTicket.String())
 		case tlsparse.FlagSessionIDRejected:
 			sv.refused.add(tlsparse.ResumptionSessionID.String())

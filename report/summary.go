@@ -99,9 +99,9 @@ func writeSummary(w *bufio.Writer, s *RunStats) {
 		line()
 	}
 	if s.SessionIDsForgotten != 0 {
-		b = append(b, "session IDs forgotten "...)
+		b = append(b, "session IDs and tickets forgotten "...)
 		b = strconv.AppendUint(b, s.SessionIDsForgotten, 10)
-		b = append(b, " (issued IDs past the set's limit; a later rejection of one is not flagged)"...)
+		b = append(b, " (issued past the limit; a later resumption of one is not linked, a refusal not flagged)"...)
 		line()
 	}
 	// Both zero means the platform gave no statistics, not a perfect capture.

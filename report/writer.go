@@ -14,9 +14,12 @@ import (
 type Format int
 
 const (
-	FormatTable Format = iota // human-readable subset of the columns
-	FormatCSV                 // every column, header = Columns
-	FormatJSON                // JSON lines: every column plus Detail
+	FormatTable    Format = iota // human-readable subset of the columns
+	FormatCSV                    // every column, header = Columns
+	FormatJSON                   // JSON lines: every column plus Detail
+	FormatZeek                   // Zeek's ssl.log (and x509.log: NewZeekWriter), TSV
+	FormatZeekJSON               // the same logs in Zeek's JSON
+	FormatParquet                // one Parquet file, typed columns (parquet.go)
 )
 
 // String returns the spelling ParseFormat accepts, so flags and errors can
@@ -29,6 +32,12 @@ func (f Format) String() string {
 		return "csv"
 	case FormatJSON:
 		return "json"
+	case FormatZeek:
+		return "zeek"
+	case FormatZeekJSON:
+		return "zeek-json"
+	case FormatParquet:
+		return "parquet"
 	}
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
@@ -42,8 +51,14 @@ func ParseFormat(s string) (Format, error) {
 		return FormatCSV, nil
 	case "json":
 		return FormatJSON, nil
+	case "zeek":
+		return FormatZeek, nil
+	case "zeek-json":
+		return FormatZeekJSON, nil
+	case "parquet":
+		return FormatParquet, nil
 	}
-	return 0, fmt.Errorf("unknown format %q (want table, csv or json)", s)
+	return 0, fmt.Errorf("unknown format %q (want table, csv, json, zeek, zeek-json or parquet)", s)
 }
 
 // Options tune a Writer.
@@ -101,6 +116,10 @@ func NewWriter(w io.Writer, f Format, opts Options) Writer {
 		return newCSVWriter(bw, opts)
 	case FormatJSON:
 		return newJSONWriter(bw, opts)
+	case FormatZeek, FormatZeekJSON:
+		return newZeekWriter(bw, nil, f == FormatZeekJSON, opts)
+	case FormatParquet:
+		return newParquetWriter(bw, opts)
 	}
 	return badWriter{fmt.Errorf("report: unknown format %v", f)}
 }
@@ -190,6 +209,18 @@ func formatCount(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// formatOrigin renders resumed_from in CSV and the table: the origin's
+// file and packet number ("FILE:PACKET", what tshark -r FILE -Y
+// frame.number==PACKET shows), then the client-authentication verdict the
+// resumption inherits from it: "FILE:PACKET origin_client_cert=sent". nil
+// renders empty.
+func formatOrigin(o *Origin) string {
+	if o == nil {
+		return ""
+	}
+	return o.File + ":" + formatPacket(o.Packet) + " origin_client_cert=" + o.ClientCert.String()
 }
 
 // formatPacket renders a packet number; 0 (unknown) renders empty.

@@ -75,11 +75,15 @@ func testRows() []*Row {
 			Version: "TLSv1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", ALPN: "http/1.1",
 			Resumption: tlsparse.ResumptionFull, CertRequested: tlsparse.CertRequestedYes, ClientCert: tlsparse.ClientCertSent,
 			ClientCerts: 2, ServerCerts: 3,
-			Established: true,
-			History:     "CsxXiI",
-			Evidence:    tlsparse.EvidenceCleartext,
-			File:        "traces/day1.pcap",
-			Packet:      1234,
+			Established:    true,
+			History:        "CsxXiI",
+			Evidence:       tlsparse.EvidenceCleartext,
+			File:           "traces/day1.pcap",
+			Packet:         1234,
+			JA4:            "t12d1312h1_8b80da21ef18_77989cba1f4a",
+			ServerCN:       "api.example.org",
+			ServerNotAfter: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+			ClientCN:       "client\x1b1",
 			Detail: &Detail{
 				CertRequest: &CertRequest{
 					CertTypes: []string{"rsa_sign", "ecdsa_sign"},
@@ -118,6 +122,12 @@ func testRows() []*Row {
 			Version:    "0x7f1c",
 			Resumption: tlsparse.ResumptionTicket, CertRequested: tlsparse.CertRequestedUnknown, ClientCert: tlsparse.ClientCertSent,
 			ClientCerts: -1, ServerCerts: 0,
+			ResumedFrom: &Origin{
+				File: "traces/day1.pcap", Packet: 1234, Time: day1.Add(500 * time.Millisecond),
+				ClientIP: netip.MustParseAddr("2001:db8::1"), ClientPort: 40000,
+				ServerIP: netip.MustParseAddr("2001:db8:1234:5678:9abc:def0:1234:5678"), ServerPort: 8443,
+				ClientCert: tlsparse.ClientCertSent,
+			},
 			Detail: &Detail{},
 		},
 	}
@@ -251,7 +261,9 @@ func TestJSONKeysMatchColumns(t *testing.T) {
 // detailKeys follow the columns on every JSON line.
 var detailKeys = []string{
 	"cert_request", "server_chain", "client_chain", "anomalies", "errors",
-	"sni_hex", "alpn_hex", "tls13_tickets", "schema_version",
+	"sni_hex", "alpn_hex", "tls13_tickets",
+	"ja3", "ja3s", "hello",
+	"schema_version",
 }
 
 // keys returns the top-level keys of a JSON object in document order.
@@ -331,7 +343,7 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 	_, err := ParseFormat("x")
-	if err == nil || err.Error() != `unknown format "x" (want table, csv or json)` {
+	if err == nil || err.Error() != `unknown format "x" (want table, csv, json, zeek, zeek-json or parquet)` {
 		t.Errorf("ParseFormat(x) error = %v", err)
 	}
 	w := NewWriter(io.Discard, Format(42), Options{})

@@ -50,6 +50,16 @@ type Conn struct {
 	renegSeen   bool
 	renegHidden bool
 	tickets13   int // TLS 1.3 NewSessionTickets read decrypted
+	// ticketKeys are the keys of the tickets the server issued
+	// (NewSessionTicket: cleartext before TLS 1.3, decrypted in TLS 1.3),
+	// the first maxTicketKeys of them (summary.go).
+	ticketKeys []TicketKey
+
+	// The session a ClientHello offers to resume (summary.go): its
+	// ticket (TLS <= 1.2, 0 for none) and its first pre_shared_key
+	// identities (TLS 1.3), of the last ClientHello.
+	chTicketKey TicketKey
+	pskKeys     [maxPSKKeys]TicketKey
 
 	// ClientHello facts (the last one before the final ServerHello).
 	sni          string
@@ -64,6 +74,11 @@ type Conn struct {
 	clientRandom [32]byte
 	phaOffered   bool // post_handshake_auth in any ClientHello of this handshake
 	ticketOffers bool // any ClientHello offered a non-empty ticket
+	// hello is the fingerprint facts of the first TLS-format
+	// ClientHello (fingerprint.go), valid when hasHello. Set once, so a
+	// Summary may point at it.
+	hello    HelloFacts
+	hasHello bool
 
 	// ServerHello facts (the final one, not a HelloRetryRequest).
 	sawSH       bool
@@ -72,9 +87,13 @@ type Conn struct {
 	alpn        string
 	sidEchoed   bool // the server echoed the client's non-empty session ID
 	shPSK       bool
+	shPSKSel    uint16 // the identity it selected
 	shTicketExt bool
 	shSessionID SessionIDKey // the ServerHello's session ID (summary.go)
 	etm         bool         // encrypt_then_mac negotiated
+
+	shFacts ServerHelloFacts // for JA3S (fingerprint.go), valid when sawSH; set once
+	shExts  [8]ExtensionType // shFacts.Extensions' storage when they fit
 
 	dec   *decState   // with Options.Keys (decrypt_conn.go)
 	trace []TraceItem // with Options.Trace
@@ -936,11 +955,17 @@ func (c *Conn) message(h int, t HandshakeType, body []byte) {
 		hf.ckeSeq = c.seq
 	case TypeNewSessionTicket:
 		if !c.tls13() {
-			if _, err := ParseNewSessionTicket(body); err != nil {
+			t, err := ParseNewSessionTicket(body)
+			if err != nil {
 				c.fail(h, err)
+				return
 			}
+			c.ticketIssued(h, t.Ticket)
 		} else {
 			c.tickets13++
+			if t, ok := NewSessionTicket13Ticket(body); ok {
+				c.ticketIssued(h, t)
+			}
 		}
 	case TypeEncryptedExtensions:
 		ee, err := ParseEncryptedExtensions(body)
@@ -1105,10 +1130,20 @@ func (c *Conn) clientHello(h int, ch *ClientHello) {
 	c.chTicket = len(ch.SessionTicket) > 0
 	c.chOffers13 = c.chOffers13 || ch.OffersTLS13()
 	c.pskOffered = c.pskOffered || ch.HasPSK
+	c.chTicketKey = ticketKey(ch.SessionTicket)
+	for i := range c.pskKeys {
+		c.pskKeys[i] = ticketKey(ch.PSKIdentity(i))
+	}
 	c.phaOffered = c.phaOffered || ch.PostHandshakeAuth
 	c.ticketOffers = c.ticketOffers || c.chTicket
 	c.earlyOffered = ch.EarlyData
 	c.earlyAny = c.earlyAny || ch.EarlyData
+	if !c.hasHello && !ch.SSLv2 {
+		// The first hello only: JA4 fingerprints the one before a
+		// HelloRetryRequest.
+		c.hello.fill(ch)
+		c.hasHello = true
+	}
 	c.clientSessionID = append(c.clientSessionID[:0], ch.SessionID...)
 	if len(ch.Random) == 32 {
 		c.haveRandom = true
@@ -1149,9 +1184,11 @@ func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
 	c.alpn = string(sh.ALPN)
 	c.sidEchoed = len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.clientSessionID)
 	c.shPSK = sh.HasPSK
+	c.shPSKSel = sh.PSKSelected
 	c.shTicketExt = sh.HasSessionTicket
 	c.shSessionID = sessionIDKey(sh.SessionID)
 	c.etm = sh.EncryptThenMAC
+	c.shFacts.fill(sh, c.shExts[:])
 	if c.client >= 0 {
 		c.early0Before = c.half[c.client].appData
 	}
@@ -1159,6 +1196,15 @@ func (c *Conn) serverHello(h int, t HandshakeType, sh *ServerHello) {
 		// Decryption state only for connections a key log may cover.
 		c.dec = &decState{gen: 1}
 		copy(c.dec.serverRandom[:], sh.Random)
+	}
+}
+
+// ticketIssued keeps the key of a ticket the server issued: the first
+// maxTicketKeys of the connection's non-empty ones (RFC 5077 3.3: an empty
+// one issues none).
+func (c *Conn) ticketIssued(h int, ticket []byte) {
+	if c.isServer(h) && len(ticket) > 0 && len(c.ticketKeys) < maxTicketKeys {
+		c.ticketKeys = append(c.ticketKeys, ticketKey(ticket))
 	}
 }
 

@@ -34,6 +34,10 @@ type ClientHello struct {
 	SessionTicket     []byte    // its contents: non-empty means a resumption attempt
 	SupportedVersions []Version // supported_versions, in order
 	HasPSK            bool      // pre_shared_key offered
+	// PSKIdentities is pre_shared_key's identities list (aliasing the
+	// message: PskIdentity entries, read with PSKIdentity); nil when
+	// absent or malformed, which is not an error.
+	PSKIdentities     []byte
 	EarlyData         bool
 	PostHandshakeAuth bool // post_handshake_auth: a TLS 1.3 server may ask for a certificate later
 	Anomalies         []Anomaly
@@ -62,6 +66,7 @@ type ServerHello struct {
 
 	SupportedVersion Version // from supported_versions, 0 when absent
 	HasPSK           bool    // pre_shared_key: the server accepted a PSK
+	PSKSelected      uint16  // its selected_identity (an index into the ClientHello's identities)
 	HasSessionTicket bool    // session_ticket: the server will issue a ticket
 	EncryptThenMAC   bool    // encrypt_then_mac (RFC 7366): CBC records are MACed after encryption
 	ALPN             []byte
@@ -199,6 +204,10 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 			}
 		case ExtPreSharedKey:
 			ch.HasPSK = true
+			var ids []byte
+			if readU16Bytes(&d, &ids) {
+				ch.PSKIdentities = ids
+			}
 		case ExtEarlyData:
 			ch.EarlyData = true
 		case ExtPostHandshakeAuth:
@@ -294,6 +303,7 @@ func ParseServerHello(body []byte) (ServerHello, error) {
 			sh.SupportedVersion = Version(sv)
 		case ExtPreSharedKey:
 			sh.HasPSK = true
+			d.ReadUint16(&sh.PSKSelected)
 		case ExtSessionTicket:
 			sh.HasSessionTicket = true
 		case ExtEncryptThenMAC:
@@ -450,6 +460,39 @@ func ParseNewSessionTicket(body []byte) (NewSessionTicket, error) {
 		return t, pe("NewSessionTicket", "ticket", body, s)
 	}
 	return t, nil
+}
+
+// PSKIdentity returns the i-th identity of the pre_shared_key extension
+// (RFC 8446 4.2.11: a resumption PSK's identity is the ticket of the
+// NewSessionTicket it came from), nil when there is none or the list is
+// malformed.
+func (ch *ClientHello) PSKIdentity(i int) []byte {
+	s := cryptobyte.String(ch.PSKIdentities)
+	for ; !s.Empty(); i-- {
+		var id []byte
+		var age uint32
+		if !readU16Bytes(&s, &id) || !s.ReadUint32(&age) {
+			return nil
+		}
+		if i == 0 {
+			return id
+		}
+	}
+	return nil
+}
+
+// NewSessionTicket13Ticket returns the ticket of a TLS 1.3 NewSessionTicket
+// body (RFC 8446 4.6.1), aliasing it; ok is false when the body does not
+// parse.
+func NewSessionTicket13Ticket(body []byte) (ticket []byte, ok bool) {
+	s := cryptobyte.String(body)
+	var lifetime, ageAdd uint32
+	var nonce, exts []byte
+	if !s.ReadUint32(&lifetime) || !s.ReadUint32(&ageAdd) || !readU8Bytes(&s, &nonce) ||
+		!readU16Bytes(&s, &ticket) || !readU16Bytes(&s, &exts) || !s.Empty() || len(ticket) == 0 {
+		return nil, false
+	}
+	return ticket, true
 }
 
 func parseExtensions(s *cryptobyte.String, msg string, body []byte) ([]Extension, error) {

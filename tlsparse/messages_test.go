@@ -92,6 +92,7 @@ func TestParseClientHello(t *testing.T) {
 				HasSessionTicket:  true,
 				SupportedVersions: []Version{0x2a2a, VersionTLS13, VersionTLS12},
 				HasPSK:            true,
+				PSKIdentities:     hx("0001 aa 00000001"),
 				EarlyData:         true,
 			},
 		},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"maps"
+	"slices"
 )
 
 // Summary is what one connection's handshake amounts to. Every field is an
@@ -43,6 +44,28 @@ type Summary struct {
 	SessionIDOffered SessionIDKey
 	SessionIDIssued  SessionIDKey
 
+	// TicketOffered is the session ticket the ClientHello offered: the
+	// session_ticket extension's (non-empty) contents up to TLS 1.2; in
+	// TLS 1.3 the pre_shared_key identity the server selected, or the
+	// first one offered when it selected none (a resumption PSK's
+	// identity is the ticket of the NewSessionTicket it came from, RFC
+	// 8446 4.6.1). 0 for none. TicketsIssued are the tickets of the
+	// server's NewSessionTickets: cleartext before TLS 1.3, read with a
+	// key log in TLS 1.3; the first maxTicketKeys. Like the session IDs,
+	// they link connections (report.SessionIDs): FlagTicketRejected is a
+	// candidate here, kept only when an earlier connection was issued the
+	// ticket.
+	TicketOffered TicketKey
+	TicketsIssued []TicketKey
+
+	// Hello is the facts of the connection's first (TLS-format)
+	// ClientHello and ServerHello those of the ServerHello that
+	// negotiated, for the fingerprints (fingerprint.go); nil when not
+	// seen. They point into the Conn: set once and never changed, they
+	// are owned copies of the wire (not of Feed's input) and shared.
+	Hello       *HelloFacts
+	ServerHello *ServerHelloFacts
+
 	CertRequest *CertificateRequestInfo
 	ClientChain [][]byte // with Options.KeepChains
 	ServerChain [][]byte
@@ -69,6 +92,24 @@ func sessionIDKey(id []byte) SessionIDKey {
 	}
 	return 1
 }
+
+// TicketKey stands for a non-empty session ticket (or TLS 1.3 PSK
+// identity) across connections, hashed as a SessionIDKey is: fixed-size,
+// seeded at random once per process, never leaving it; no ticket bytes are
+// kept. 0 is no ticket.
+type TicketKey uint64
+
+func ticketKey(t []byte) TicketKey { return TicketKey(sessionIDKey(t)) }
+
+const (
+	// maxTicketKeys bounds the issued tickets kept per connection: a
+	// server sends one per TLS <= 1.2 handshake and a few after a TLS 1.3
+	// one (OpenSSL two), but may send any number afterwards.
+	maxTicketKeys = 8
+	// maxPSKKeys bounds the pre_shared_key identities kept per
+	// ClientHello: clients offer one resumption ticket.
+	maxPSKKeys = 4
+)
 
 // Decided reports whether the connection's row is known: the handshake
 // failed with a fatal alert, both directions ended, or it completed and
@@ -241,6 +282,12 @@ func (c *Conn) Summary() Summary {
 		flags.Set(FlagRenegotiation)
 	}
 	s.Tickets13 = c.tickets13
+	if c.hasHello {
+		s.Hello = &c.hello
+	}
+	if c.sawSH {
+		s.ServerHello = &c.shFacts
+	}
 	if c.sslv2Hello {
 		flags.Set(FlagSSLv2Hello)
 	}
@@ -322,6 +369,18 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 	if c.sawSH && !tls13 && !(c.sidEchoed && c.chTicket) {
 		s.SessionIDIssued = c.shSessionID
 	}
+	s.TicketOffered = c.chTicketKey
+	if tls13 {
+		sel := 0
+		if c.shPSK {
+			sel = int(c.shPSKSel)
+		}
+		s.TicketOffered = 0
+		if sel < maxPSKKeys {
+			s.TicketOffered = c.pskKeys[sel]
+		}
+	}
+	s.TicketsIssued = slices.Clone(c.ticketKeys)
 	if c.pskOffered && c.sawSH && s.Resumption != ResumptionPSK && s.Resumption != ResumptionUnknown {
 		flags.Set(FlagPSKRejected)
 	}

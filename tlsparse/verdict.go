@@ -114,6 +114,7 @@ type Flag uint8
 // Flag is none.
 const (
 	FlagCertVerifyMissing            Flag = iota + 1 // client certificates and the end of its flight without CertificateVerify
+	FlagChainInvalid                                 // with a CA bundle: a certificate chain does not verify to it at the capture time (set by report)
 	FlagClientAuthFailed                             // fatal server alert after the client's certificate flight
 	FlagClientCertEmpty                              // ClientCertEmpty
 	FlagClientCertIssuerNotRequested                 // no client certificate issued by a requested CA
@@ -125,29 +126,36 @@ const (
 	FlagEarlyDataRejected                            // TLS 1.3: 0-RTT data offered and refused (HelloRetryRequest, or EncryptedExtensions without early_data)
 	FlagEncryptedHandshake                           // TLS 1.3 without keys: client authentication cannot be read
 	FlagEvicted                                      // forced out by the connection budget (set by report)
+	FlagExpired                                      // a leaf certificate had expired at the capture time (set by report)
 	FlagFlipped                                      // the client did not open the TCP connection
 	FlagGap                                          // bytes lost before a direction's handshake ended
 	FlagHRR                                          // a HelloRetryRequest
 	FlagKeysMissing                                  // a key log was given but has no secret for this connection
 	FlagMalformed                                    // a direction stopped at bytes that do not parse
 	FlagNoCertificateAlert                           // SSLv3 no_certificate alert
+	FlagNotYetValid                                  // a leaf certificate was not yet valid at the capture time (set by report)
 	FlagOversize                                     // a buffer did not fit the run's Budget: some bytes were passed over unread
 	FlagPartial                                      // a direction's start was not captured
 	FlagPHAOffered                                   // TLS 1.3: the client offered post-handshake authentication
 	FlagPostHandshakeAuth                            // TLS 1.3: a post-handshake CertificateRequest was read (key log)
 	FlagPSKRejected                                  // pre_shared_key offered, not selected
 	FlagRenegotiation                                // TLS <= 1.2: a second handshake on the connection
+	FlagResumedWithoutClientAuth                     // a resumption, on a server that asks for client certificates, of a session established without one (set by report)
+	FlagSelfSigned                                   // a leaf certificate is self-signed (set by report)
 	FlagServerCertEmpty                              // the server's Certificate was empty
 	FlagSessionIDRejected                            // session ID offered, full TLS <= 1.2 handshake; kept by the pipeline only if issued earlier (Summary.SessionIDOffered)
+	FlagSNIMismatch                                  // the server leaf does not cover the SNI (set by report)
 	FlagSSLv2Hello                                   // SSLv2-format ClientHello
 	FlagTicketIssued                                 // NewSessionTicket (cleartext, or decrypted in TLS 1.3)
-	FlagTicketRejected                               // ticket offered, full handshake
+	FlagTicketRejected                               // ticket offered, full handshake; kept by the pipeline only if issued earlier (Summary.TicketOffered), else FlagTicketRejectedUnknown
+	FlagTicketRejectedUnknown                        // a ticket not issued earlier in the capture offered, full handshake (set by report)
 	FlagTruncated                                    // the capture ends before the handshake does
 	flagEnd
 )
 
 var flagNames = [...]string{
 	FlagCertVerifyMissing:            "cert_verify_missing",
+	FlagChainInvalid:                 "chain_invalid",
 	FlagClientAuthFailed:             "client_auth_failed",
 	FlagClientCertEmpty:              "client_cert_empty",
 	FlagClientCertIssuerNotRequested: "client_cert_issuer_not_requested",
@@ -159,23 +167,29 @@ var flagNames = [...]string{
 	FlagEarlyDataRejected:            "early_data_rejected",
 	FlagEncryptedHandshake:           "encrypted_handshake",
 	FlagEvicted:                      "evicted",
+	FlagExpired:                      "expired",
 	FlagFlipped:                      "flipped",
 	FlagGap:                          "gap",
 	FlagHRR:                          "hrr",
 	FlagKeysMissing:                  "keys_missing",
 	FlagMalformed:                    "malformed",
 	FlagNoCertificateAlert:           "no_certificate_alert",
+	FlagNotYetValid:                  "not_yet_valid",
 	FlagOversize:                     "oversize",
 	FlagPartial:                      "partial",
 	FlagPHAOffered:                   "pha_offered",
 	FlagPostHandshakeAuth:            "post_handshake_auth",
 	FlagPSKRejected:                  "psk_rejected",
 	FlagRenegotiation:                "renegotiation",
+	FlagResumedWithoutClientAuth:     "resumed_without_client_auth",
+	FlagSelfSigned:                   "self_signed",
 	FlagServerCertEmpty:              "server_cert_empty",
 	FlagSessionIDRejected:            "session_id_rejected",
+	FlagSNIMismatch:                  "sni_mismatch",
 	FlagSSLv2Hello:                   "sslv2_hello",
 	FlagTicketIssued:                 "ticket_issued",
 	FlagTicketRejected:               "ticket_rejected",
+	FlagTicketRejectedUnknown:        "ticket_rejected_unknown",
 	FlagTruncated:                    "truncated",
 }
 

@@ -30,7 +30,14 @@ func TestVerdictStrings(t *testing.T) {
 		{ClientCert(5), "ClientCert(5)"},
 		{FlagEvicted, "evicted"},
 		{Flag(0), "Flag(0)"},
-		{flagEnd, "Flag(31)"},
+		{flagEnd, "Flag(38)"},
+		{FlagResumedWithoutClientAuth, "resumed_without_client_auth"},
+		{FlagTicketRejectedUnknown, "ticket_rejected_unknown"},
+		{FlagChainInvalid, "chain_invalid"},
+		{FlagExpired, "expired"},
+		{FlagNotYetValid, "not_yet_valid"},
+		{FlagSelfSigned, "self_signed"},
+		{FlagSNIMismatch, "sni_mismatch"},
 		{EvidenceNone, ""},
 		{EvidenceKeylog, "keylog"},
 		{EvidenceRecordSizes, "record_sizes"},
@@ -54,7 +61,7 @@ func TestFlagOrder(t *testing.T) {
 	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
 		t.Errorf("flag names out of order: %q", names)
 	}
-	if flagEnd > 32 {
+	if flagEnd > 64 { // a Flags is a uint64, one bit per flag
 		t.Errorf("%d flags do not fit a Flags", flagEnd-1)
 	}
 }

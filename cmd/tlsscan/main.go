@@ -69,18 +69,23 @@ flags:
   --keylog-wait D    live with --keylog: analyse each packet D after it
                      arrives (default 500ms), so that the key log written
                      during the handshake is read first
-  --format FORMAT    table (default), csv or json (JSON lines)
+  --format FORMAT    table (default), csv, json (JSON lines), zeek
+                     (Zeek's ssl.log; with -o DIR also x509.log), zeek-json
+                     or parquet (needs -o FILE)
   --summary servers  also summarise per server (address, port, SNI):
                      client auth as observed, resumption, refusals, flags
   --summary-only     the server summary instead of the rows
   --summary-format F the server summary's format: table, csv or json
                      (default: table beside the run summary, the rows'
                      format with --summary-only)
+  --ca-bundle FILE   PEM CA certificates: flag chain_invalid when a chain
+                     does not verify to them at the connection's time
   --fail-on LIST     exit 3 when a row matches a term of LIST (after
                      writing every row): flag names and predicates like
                      client_cert=missing, 'version<TLSv1.2',
                      resumption=session_id (docs/audit.md)
   -o FILE            write the rows to FILE instead of standard output
+                     (--format zeek: a directory for ssl.log and x509.log)
   -q                 no summary
   --version          print the version and exit
   -h, --help         print this help and exit
@@ -186,6 +191,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	summaryFormat := fs.String("summary-format", "", "")
 	summaryOnly := fs.Bool("summary-only", false, "")
 	failOnList := fs.String("fail-on", "", "")
+	caBundle := fs.String("ca-bundle", "", "")
 
 	// Flags and file names may be interleaved, as with tcpdump and tshark.
 	rest := args
@@ -292,6 +298,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *filterExpr == "" {
 		flt = nil
 	}
+	caRoots, err := loadCABundle(*caBundle)
+	if err != nil {
+		errorf(stderr, "%s", err)
+		return exitUsage
+	}
+
+	zeek := f == report.FormatZeek || f == report.FormatZeekJSON
+	toFile := *outName != "" && *outName != "-"
+	if f == report.FormatParquet && (!toFile || live) {
+		// A Parquet file is binary, and valid only once its footer is
+		// written at the end: no terminal, no live capture.
+		errorf(stderr, "--format parquet writes a file: give -o FILE, and read capture files (not -i)")
+		return exitUsage
+	}
+	if *summaryFormat != "" && sf != report.FormatTable && sf != report.FormatCSV && sf != report.FormatJSON {
+		errorf(stderr, "--summary-format wants table, csv or json")
+		return exitUsage
+	}
 
 	var plan *pipeline.Plan
 	inputErr := false // an input could not be read: exit status 1
@@ -314,7 +338,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := stdout
 	var outFile *outputFile
-	if *outName != "" && *outName != "-" {
+	var zeekSSL, zeekX509 *outputFile // -o DIR with --format zeek, zeek-json
+	if toFile && zeek {
+		if zeekSSL, zeekX509, err = openZeekDir(*outName); err != nil {
+			errorf(stderr, "%s", err)
+			return exitError
+		}
+		defer zeekSSL.abort()
+		defer zeekX509.abort()
+		out = zeekSSL
+	} else if toFile {
 		// Written beside the report and renamed over it at the end, so a
 		// run that fails leaves the last good report in place.
 		outFile, err = createOutput(*outName)
@@ -345,13 +378,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Files:   files,
 		Stdin:   stdin,
 		Capture: capture.Options{Filter: flt},
-		Detail:  f == report.FormatJSON,
+		// The formats that name certificates need the chains kept.
+		Detail:  f == report.FormatJSON || zeek || f == report.FormatParquet,
 		Stream:  live,
 		MaxRows: *count,
 		Workers: *jobs,
 		Start:   start,
 		KeyLogs: keyLogs,
 		KeyWait: *keyWait,
+		CARoots: caRoots,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
 	cfg.Reassembly.MaxBuffered = maxBuffered
@@ -399,7 +434,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *summaryOnly {
 		rowsTo = io.Discard
 	}
-	aw := &auditWriter{Writer: report.NewWriter(rowsTo, f, opts), servers: servers, failOn: failOn, rowsToo: !*summaryOnly}
+	rw := report.NewWriter(rowsTo, f, opts)
+	if zeekX509 != nil && !*summaryOnly {
+		rw = report.NewZeekWriter(zeekSSL, zeekX509, f, opts)
+	}
+	aw := &auditWriter{Writer: rw, servers: servers, failOn: failOn, rowsToo: !*summaryOnly}
 	var w report.Writer = aw
 	var res *pipeline.Result
 	var runErr error
@@ -482,6 +521,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if outFile != nil {
 		if err := outFile.commit(); err != nil {
+			errorf(stderr, "writing output: %s", err)
+			return exitError
+		}
+	}
+	if zeekSSL != nil {
+		if err := commitZeekDir(zeekSSL, zeekX509); err != nil {
 			errorf(stderr, "writing output: %s", err)
 			return exitError
 		}

@@ -28,7 +28,7 @@ var allowed = map[string]struct {
 	"capture/filter": {external: []string{"github.com/gopacket/gopacket", "golang.org/x/net/bpf"}},
 	"keylog":         {project: []string{"tlsparse"}},
 	"reassembly":     {project: []string{"tlsparse"}, external: []string{"github.com/gopacket/gopacket"}},
-	"report":         {project: []string{"tlsparse"}, external: []string{"github.com/olekukonko/tablewriter"}},
+	"report":         {project: []string{"tlsparse"}, external: []string{"github.com/olekukonko/tablewriter", "github.com/parquet-go/parquet-go"}},
 	"tlsparse":       {external: []string{"golang.org/x/crypto/cryptobyte", "golang.org/x/crypto/chacha20poly1305", "github.com/pion/dtls/v4/pkg/crypto/ccm"}},
 }
 

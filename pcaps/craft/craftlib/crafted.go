@@ -116,6 +116,7 @@ func craftedItems() []Item {
 			"TLS 1.2 abbreviated handshake: ClientHello with a 192-byte session_ticket and a 32-byte session id; ServerHello echoes the id; server CCS + Finished, client CCS + Finished",
 			"TLSv1.2, resumption ticket (not session_id), server_certs unknown, cert_requested no, established",
 			buildTLS12TicketEcho},
+		resumptionItem(),
 	}
 }
 

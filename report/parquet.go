@@ -1,0 +1,258 @@
+package report
+
+import (
+	"bufio"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// FormatParquet writes one Parquet file: one row per connection, the JSON
+// line's keys as typed columns (docs/output.md "Parquet" has the schema).
+// It is binary and only complete once Close has written its footer, so it
+// is for offline runs written to a file (-o FILE).
+
+// ParquetRowGroupRows bounds a row group: the writer holds at most this
+// many rows in memory before it encodes them into the file, so memory stays
+// flat however large the capture.
+const ParquetRowGroupRows = 8192
+
+// ParquetRow is the Parquet schema, one field per column, in the order of
+// Columns and then the Detail keys, as the JSON line. Where JSON writes
+// null the column is optional (a Go pointer); where JSON writes "" or []
+// the column holds "" or an empty list. Times are TIMESTAMP(MICROS, UTC).
+// schema_version is not a column: it is the file's key-value metadata
+// "tlsscan.schema_version". The json tags name each column's JSON key:
+// encoding/json of a ParquetRow read back gives the JSON line's keys.
+type ParquetRow struct {
+	TS             time.Time      `parquet:"ts,timestamp(microsecond:utc)" json:"ts"`
+	ClientIP       string         `parquet:"client_ip,dict" json:"client_ip"`
+	ClientPort     int32          `parquet:"client_port" json:"client_port"`
+	ServerIP       string         `parquet:"server_ip,dict" json:"server_ip"`
+	ServerPort     int32          `parquet:"server_port" json:"server_port"`
+	SNI            string         `parquet:"sni,dict" json:"sni"`
+	Version        string         `parquet:"version,dict" json:"version"`
+	Cipher         string         `parquet:"cipher,dict" json:"cipher"`
+	ALPN           string         `parquet:"alpn,dict" json:"alpn"`
+	Resumption     string         `parquet:"resumption,dict" json:"resumption"`
+	CertRequested  string         `parquet:"cert_requested,dict" json:"cert_requested"`
+	ClientCert     string         `parquet:"client_cert,dict" json:"client_cert"`
+	ClientCerts    *int32         `parquet:"client_certs,optional" json:"client_certs"`
+	ServerCerts    *int32         `parquet:"server_certs,optional" json:"server_certs"`
+	Established    bool           `parquet:"established" json:"established"`
+	Alert          string         `parquet:"alert,dict" json:"alert"`
+	Flags          []string       `parquet:"flags,list" json:"flags"`
+	History        string         `parquet:"history,dict" json:"history"`
+	Evidence       string         `parquet:"evidence,dict" json:"evidence"`
+	File           string         `parquet:"file,dict" json:"file"`
+	Packet         *int64         `parquet:"packet,optional" json:"packet"`
+	JA4            string         `parquet:"ja4,dict" json:"ja4"`
+	ServerCN       string         `parquet:"server_cn,dict" json:"server_cn"`
+	ServerNotAfter *time.Time     `parquet:"server_not_after,optional,timestamp(microsecond:utc)" json:"server_not_after"`
+	ClientCN       string         `parquet:"client_cn,dict" json:"client_cn"`
+	ResumedFrom    *ParquetOrigin `parquet:"resumed_from,optional" json:"resumed_from"`
+
+	CertRequest *ParquetCertRequest `parquet:"cert_request,optional" json:"cert_request"`
+	ServerChain []ParquetCert       `parquet:"server_chain,list" json:"server_chain"`
+	ClientChain []ParquetCert       `parquet:"client_chain,list" json:"client_chain"`
+	Anomalies   map[string]int32    `parquet:"anomalies" json:"anomalies"`
+	Errors      []string            `parquet:"errors,list" json:"errors"`
+	SNIHex      *string             `parquet:"sni_hex,optional" json:"sni_hex"`
+	ALPNHex     *string             `parquet:"alpn_hex,optional" json:"alpn_hex"`
+	Tickets13   int32               `parquet:"tls13_tickets" json:"tls13_tickets"`
+}
+
+// ParquetOrigin is resumed_from.
+type ParquetOrigin struct {
+	File       string    `parquet:"file" json:"file"`
+	Packet     *int64    `parquet:"packet,optional" json:"packet"`
+	TS         time.Time `parquet:"ts,timestamp(microsecond:utc)" json:"ts"`
+	ClientIP   string    `parquet:"client_ip" json:"client_ip"`
+	ClientPort int32     `parquet:"client_port" json:"client_port"`
+	ServerIP   string    `parquet:"server_ip" json:"server_ip"`
+	ServerPort int32     `parquet:"server_port" json:"server_port"`
+	ClientCert string    `parquet:"origin_client_cert" json:"origin_client_cert"`
+}
+
+// ParquetCertRequest is cert_request.
+type ParquetCertRequest struct {
+	CertTypes []string `parquet:"cert_types,list" json:"cert_types"`
+	SigAlgs   []string `parquet:"sig_algs,list" json:"sig_algs"`
+	CANames   []string `parquet:"ca_names,list" json:"ca_names"`
+}
+
+// ParquetCert is one certificate of server_chain or client_chain.
+type ParquetCert struct {
+	Subject string `parquet:"subject" json:"subject"`
+	Issuer  string `parquet:"issuer" json:"issuer"`
+	SHA256  string `parquet:"sha256" json:"sha256"`
+}
+
+// parquetWriter renders rows into a Parquet file.
+type parquetWriter struct {
+	state
+	bw  *bufio.Writer
+	pw  *parquet.GenericWriter[ParquetRow]
+	row [1]ParquetRow
+}
+
+func newParquetWriter(bw *bufio.Writer, opts Options) *parquetWriter {
+	pw := parquet.NewGenericWriter[ParquetRow](bw,
+		parquet.MaxRowsPerRowGroup(ParquetRowGroupRows),
+		parquet.CreatedBy("tlsscan", "", ""),
+		parquet.KeyValueMetadata("tlsscan.schema_version", strconv.Itoa(SchemaVersion)),
+	)
+	return &parquetWriter{state: state{opts: opts}, bw: bw, pw: pw}
+}
+
+// ParquetRowOf is the Parquet row of r: the same values as its JSON line.
+func ParquetRowOf(r *Row) ParquetRow {
+	p := ParquetRow{
+		TS:       r.Time.UTC(),
+		ClientIP: formatIP(r.ClientIP), ClientPort: int32(r.ClientPort),
+		ServerIP: formatIP(r.ServerIP), ServerPort: int32(r.ServerPort),
+		SNI: utf8Text(r.SNI), Version: r.Version, Cipher: r.Cipher, ALPN: utf8Text(r.ALPN),
+		Resumption:    r.Resumption.String(),
+		CertRequested: r.CertRequested.String(),
+		ClientCert:    r.ClientCert.String(),
+		Established:   r.Established,
+		Alert:         r.Alert,
+		Flags:         []string{},
+		History:       r.History,
+		Evidence:      r.Evidence.String(),
+		File:          utf8Text(r.File),
+		JA4:           r.JA4, ServerCN: utf8Text(r.ServerCN), ClientCN: utf8Text(r.ClientCN),
+		ServerChain: []ParquetCert{},
+		ClientChain: []ParquetCert{},
+		Anomalies:   map[string]int32{},
+		Errors:      []string{},
+	}
+	for f := range r.Flags.All() {
+		p.Flags = append(p.Flags, f.String())
+	}
+	if r.ClientCerts >= 0 {
+		n := int32(r.ClientCerts)
+		p.ClientCerts = &n
+	}
+	if r.ServerCerts >= 0 {
+		n := int32(r.ServerCerts)
+		p.ServerCerts = &n
+	}
+	if r.Packet != 0 {
+		n := int64(r.Packet)
+		p.Packet = &n
+	}
+	if !r.ServerNotAfter.IsZero() {
+		t := r.ServerNotAfter.UTC()
+		p.ServerNotAfter = &t
+	}
+	if o := r.ResumedFrom; o != nil {
+		po := &ParquetOrigin{
+			File: utf8Text(o.File), TS: o.Time.UTC(),
+			ClientIP: formatIP(o.ClientIP), ClientPort: int32(o.ClientPort),
+			ServerIP: formatIP(o.ServerIP), ServerPort: int32(o.ServerPort),
+			ClientCert: o.ClientCert.String(),
+		}
+		if o.Packet != 0 {
+			n := int64(o.Packet)
+			po.Packet = &n
+		}
+		p.ResumedFrom = po
+	}
+	if d := r.Detail; d != nil {
+		if cr := d.CertRequest; cr != nil {
+			p.CertRequest = &ParquetCertRequest{
+				CertTypes: append([]string{}, cr.CertTypes...),
+				SigAlgs:   append([]string{}, cr.SigAlgs...),
+				CANames:   utf8Texts(cr.CANames),
+			}
+		}
+		for _, c := range d.ServerChain {
+			p.ServerChain = append(p.ServerChain, parquetCert(c))
+		}
+		for _, c := range d.ClientChain {
+			p.ClientChain = append(p.ClientChain, parquetCert(c))
+		}
+		for k, v := range d.Anomalies {
+			p.Anomalies[k] = int32(v)
+		}
+		p.Errors = append(p.Errors, utf8Texts(d.Errors)...)
+		if d.SNIHex != "" {
+			p.SNIHex = &d.SNIHex
+		}
+		if d.ALPNHex != "" {
+			p.ALPNHex = &d.ALPNHex
+		}
+		p.Tickets13 = int32(d.Tickets13)
+	}
+	// As the JSON writer: hex beside invalid UTF-8 even without Detail.
+	if p.SNIHex == nil && !utf8.ValidString(r.SNI) {
+		p.SNIHex = hexPtr(r.SNI)
+	}
+	if p.ALPNHex == nil && !utf8.ValidString(r.ALPN) {
+		p.ALPNHex = hexPtr(r.ALPN)
+	}
+	return p
+}
+
+// utf8Text is s as its JSON line holds it: Parquet's STRING is UTF-8, so
+// every invalid byte becomes U+FFFD, as encoding/json makes it (the raw
+// bytes of an SNI or ALPN are in sni_hex / alpn_hex).
+func utf8Text(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func utf8Texts(l []string) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = utf8Text(s)
+	}
+	return out
+}
+
+func parquetCert(c CertInfo) ParquetCert {
+	return ParquetCert{Subject: utf8Text(c.Subject), Issuer: utf8Text(c.Issuer), SHA256: c.SHA256}
+}
+
+func (w *parquetWriter) WriteRow(r *Row) error {
+	if err := w.check(r); err != nil {
+		return err
+	}
+	w.row[0] = ParquetRowOf(r)
+	if _, err := w.pw.Write(w.row[:]); err != nil {
+		return w.fail(err)
+	}
+	w.row[0] = ParquetRow{}
+	return nil
+}
+
+// Close writes the last row group and the footer (a file with no rows is a
+// valid Parquet file with the schema), flushes, then the summary.
+func (w *parquetWriter) Close(s *RunStats) error {
+	if w.closed {
+		return w.closeErr
+	}
+	var err error
+	if w.err == nil {
+		if err = w.pw.Close(); err == nil {
+			err = w.bw.Flush()
+		}
+	}
+	return w.finish(err, s, "")
+}
