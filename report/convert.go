@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/x509"
 	"encoding/hex"
+	"hash/maphash"
 	"maps"
 	"net/netip"
 	"slices"
@@ -33,7 +34,35 @@ type Converter struct {
 	detail bool
 	certs  CertCache
 	verify *chainVerifier // nil without a CA bundle
+
+	// ja4s caches JA4 by the hello's facts (Sum64 under ja4Seed, random
+	// per cache: a peer cannot aim a collision).
+	ja4s    map[uint64]string
+	ja4Seed maphash.Seed
 }
+
+// ja4 is tlsparse.JA4, cached by the hello's facts: most connections of a
+// capture come from a few clients sending the same ClientHello, and the
+// fingerprint's two SHA-256s were 8% of a handshake-heavy run.
+func (cv *Converter) ja4(h *tlsparse.HelloFacts) string {
+	if h == nil {
+		return ""
+	}
+	if cv.ja4s == nil || len(cv.ja4s) >= maxJA4Cache {
+		cv.ja4s = make(map[uint64]string)
+		cv.ja4Seed = maphash.MakeSeed()
+	}
+	k := h.Sum64(cv.ja4Seed)
+	if v, ok := cv.ja4s[k]; ok {
+		return v
+	}
+	v := tlsparse.JA4(h)
+	cv.ja4s[k] = v
+	return v
+}
+
+// maxJA4Cache bounds the JA4 cache; past it the cache starts again.
+const maxJA4Cache = 4096
 
 // NewConverter returns a Converter; detail fills Row.Detail (JSON output),
 // which costs naming every certificate of both chains.
@@ -87,7 +116,7 @@ func (cv *Converter) Row(s *tlsparse.Summary, c Conn) *Row {
 		row.Version = s.Version.String()
 		row.Cipher = s.Cipher.String()
 	}
-	row.JA4 = tlsparse.JA4(s.Hello) // always: the CSV has the column
+	row.JA4 = cv.ja4(s.Hello) // always: the CSV has the column
 	if c.Evicted {
 		row.Flags.Set(tlsparse.FlagEvicted)
 	}

@@ -42,7 +42,8 @@ const AnomalyX509Unparsed = "x509_unparsed"
 
 // certFacts is what one certificate says, as the cache keeps it.
 type certFacts struct {
-	fp   [32]byte          // SHA-256 of the DER: the cache key
+	fp   [32]byte          // SHA-256 of the DER
+	der  []byte            // the DER, the cache's own copy: what a lookup compares
 	info CertInfo          // the JSON form
 	cert *x509.Certificate // nil when crypto/x509 refused the certificate
 	cn   string            // the subject common name, for the leaf columns
@@ -64,7 +65,7 @@ func (f *certFacts) jsonInfo() CertInfo {
 func parseCert(der []byte, fp [32]byte) *certFacts {
 	der = bytes.Clone(der) // the cache outlives the connection's buffers
 	s1 := sha1.Sum(der)
-	f := &certFacts{fp: fp, info: CertInfo{SHA256: hex.EncodeToString(fp[:]), SHA1: hex.EncodeToString(s1[:])}}
+	f := &certFacts{fp: fp, der: der, info: CertInfo{SHA256: hex.EncodeToString(fp[:]), SHA1: hex.EncodeToString(s1[:])}}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
 		if iss, sub, ok := tlsparse.CertNames(der); ok {
