@@ -326,6 +326,12 @@ func parquetMatchesJSON(t *testing.T, rows []*report.Row) {
 	}
 	rd.Close()
 	back = back[:n]
+	tr := parquet.NewGenericReader[parquetTimes](f)
+	times := make([]parquetTimes, f.NumRows())
+	if m, err := tr.Read(times); m != n || err != nil && err != io.EOF {
+		t.Fatalf("reading the times: %d rows, %v", m, err)
+	}
+	tr.Close()
 	var lines []string
 	if jb.Len() > 0 {
 		lines = strings.Split(strings.TrimSuffix(jb.String(), "\n"), "\n")
@@ -339,6 +345,9 @@ func parquetMatchesJSON(t *testing.T, rows []*report.Row) {
 		if err := json.Unmarshal(pj, &p); err != nil {
 			t.Fatal(err)
 		}
+		if err := times[i].into(p); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
 		if err := json.Unmarshal([]byte(lines[i]), &j); err != nil {
 			t.Fatal(err)
 		}
@@ -348,13 +357,67 @@ func parquetMatchesJSON(t *testing.T, rows []*report.Row) {
 	}
 }
 
+// parquetTimes are the timestamp columns of report.ParquetRow read as the
+// int64 microseconds the file stores, as report's parquet_test.go reads
+// them: parquet-go (v0.32.1) reads a TIMESTAMP into a time.Time through
+// nanoseconds, which overflow outside 1678-2262 (a certificate's
+// 9999-12-31 "no expiry" date).
+type parquetTimes struct {
+	TS             int64  `parquet:"ts,timestamp(microsecond:utc)"`
+	ServerNotAfter *int64 `parquet:"server_not_after,optional,timestamp(microsecond:utc)"`
+	ResumedFrom    *struct {
+		TS int64 `parquet:"ts,timestamp(microsecond:utc)"`
+	} `parquet:"resumed_from,optional"`
+	ServerChain []parquetCertTimes `parquet:"server_chain,list"`
+	ClientChain []parquetCertTimes `parquet:"client_chain,list"`
+}
+
+type parquetCertTimes struct {
+	NotBefore *int64 `parquet:"not_before,optional,timestamp(microsecond:utc)"`
+	NotAfter  *int64 `parquet:"not_after,optional,timestamp(microsecond:utc)"`
+}
+
+// microsText is a stored TIMESTAMP(MICROS) as RFC 3339, nil for null.
+func microsText(v *int64) any {
+	if v == nil {
+		return nil
+	}
+	return time.UnixMicro(*v).UTC().Format(time.RFC3339Nano)
+}
+
+// into sets the times of p, a row as encoding/json of report.ParquetRow
+// gives it, to the instants the file stores.
+func (tm *parquetTimes) into(p map[string]any) error {
+	p["ts"] = microsText(&tm.TS)
+	p["server_not_after"] = microsText(tm.ServerNotAfter)
+	if o, ok := p["resumed_from"].(map[string]any); ok && tm.ResumedFrom != nil {
+		o["ts"] = microsText(&tm.ResumedFrom.TS)
+	}
+	for key, chain := range map[string][]parquetCertTimes{"server_chain": tm.ServerChain, "client_chain": tm.ClientChain} {
+		l, _ := p[key].([]any)
+		if len(l) != len(chain) {
+			return fmt.Errorf("%s: %d certificates, %d with times", key, len(l), len(chain))
+		}
+		for k, c := range l {
+			c.(map[string]any)["not_before"] = microsText(chain[k].NotBefore)
+			c.(map[string]any)["not_after"] = microsText(chain[k].NotAfter)
+		}
+	}
+	return nil
+}
+
 // parquetDiff compares a row read back from Parquet (through encoding/json
-// of report.ParquetRow) with the JSON line, as report's
-// checkParquetRoundTrip does: times as instants, an empty list or map
-// read back as null equal to [] or {}, certificate objects compared on the
-// keys the Parquet schema has.
+// of report.ParquetRow, its times as stored: parquetTimes) with the JSON
+// line, as report's checkParquetRoundTrip does: times as instants, an
+// empty list or map read back as null equal to [] or {}, and every key of
+// every object, nested ones included (resumed_from, cert_request, hello,
+// each certificate of the chains), on both sides and equal.
 func parquetDiff(key string, p, j any) []string {
-	lists := []string{"flags", "server_chain", "client_chain", "errors", "anomalies", "cert_types", "sig_algs", "ca_names"}
+	lists := []string{
+		"flags", "server_chain", "client_chain", "errors", "anomalies", "cert_types", "sig_algs", "ca_names",
+		"versions", "ciphers", "groups", "alpn", // hello
+		"san_dns", "san_ip", "san_uri", "san_email", // a certificate
+	}
 	if p == nil && slices.Contains(lists, key) {
 		if jl, ok := j.([]any); ok && len(jl) == 0 {
 			return nil
@@ -363,7 +426,7 @@ func parquetDiff(key string, p, j any) []string {
 			return nil
 		}
 	}
-	if ps, ok := p.(string); ok && (key == "ts" || key == "server_not_after") {
+	if ps, ok := p.(string); ok && slices.Contains([]string{"ts", "server_not_after", "not_before", "not_after"}, key) {
 		js, _ := j.(string)
 		pt, perr := time.Parse(time.RFC3339Nano, ps)
 		jt, jerr := time.Parse(time.RFC3339Nano, js)
@@ -386,11 +449,9 @@ func parquetDiff(key string, p, j any) []string {
 				d = append(d, fmt.Sprintf("%s.%s: not in json", key, k))
 			}
 		}
-		if key != "server_chain" && key != "client_chain" {
-			for k := range jv {
-				if _, ok := pv[k]; !ok && k != "schema_version" && !(key == "" && slices.Contains(parquetPending, k)) {
-					d = append(d, fmt.Sprintf("%s.%s: not in parquet", key, k))
-				}
+		for k := range jv {
+			if _, ok := pv[k]; !ok && !(key == "" && k == "schema_version") {
+				d = append(d, fmt.Sprintf("%s.%s: not in parquet", key, k))
 			}
 		}
 		return d
@@ -410,7 +471,3 @@ func parquetDiff(key string, p, j any) []string {
 	}
 	return nil
 }
-
-// parquetPending are the JSON keys the Parquet schema does not have yet
-// (report/parquet_test.go says why); keep the two lists the same.
-var parquetPending = []string{"ja3", "ja3s", "hello"}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,14 +12,19 @@ import (
 )
 
 // FormatParquet writes one Parquet file: one row per connection, the JSON
-// line's keys as typed columns (docs/output.md "Parquet" has the schema).
+// line's keys as typed columns (docs/logs.md "Parquet" has the schema).
 // It is binary and only complete once Close has written its footer, so it
 // is for offline runs written to a file (-o FILE).
 
-// ParquetRowGroupRows bounds a row group: the writer holds at most this
-// many rows in memory before it encodes them into the file, so memory stays
-// flat however large the capture.
-const ParquetRowGroupRows = 8192
+// ParquetRowGroupRows and ParquetRowGroupBytes bound a row group: the
+// writer holds at most this many rows, and about this many bytes of
+// buffered column data (parquet-go's estimate, before compression), in
+// memory before it encodes them into the file, so memory stays flat
+// however large the capture, and however long its rows' chains and hellos.
+const (
+	ParquetRowGroupRows  = 8192
+	ParquetRowGroupBytes = 64 << 20
+)
 
 // ParquetRow is the Parquet schema, one field per column, in the order of
 // Columns and then the Detail keys, as the JSON line. Where JSON writes
@@ -63,6 +69,21 @@ type ParquetRow struct {
 	SNIHex      *string             `parquet:"sni_hex,optional" json:"sni_hex"`
 	ALPNHex     *string             `parquet:"alpn_hex,optional" json:"alpn_hex"`
 	Tickets13   int32               `parquet:"tls13_tickets" json:"tls13_tickets"`
+	JA3         *string             `parquet:"ja3,optional,dict" json:"ja3"`
+	JA3S        *string             `parquet:"ja3s,optional,dict" json:"ja3s"`
+	Hello       *ParquetHello       `parquet:"hello,optional" json:"hello"`
+}
+
+// ParquetHello is hello: what the ClientHello offered, every list present
+// (empty when the hello had none), negotiated_group null without a
+// key_share.
+type ParquetHello struct {
+	Versions        []string `parquet:"versions,list" json:"versions"`
+	Ciphers         []string `parquet:"ciphers,list" json:"ciphers"`
+	Groups          []string `parquet:"groups,list" json:"groups"`
+	SigAlgs         []string `parquet:"sig_algs,list" json:"sig_algs"`
+	ALPN            []string `parquet:"alpn,list" json:"alpn"`
+	NegotiatedGroup *string  `parquet:"negotiated_group,optional" json:"negotiated_group"`
 }
 
 // ParquetOrigin is resumed_from.
@@ -84,11 +105,29 @@ type ParquetCertRequest struct {
 	CANames   []string `parquet:"ca_names,list" json:"ca_names"`
 }
 
-// ParquetCert is one certificate of server_chain or client_chain.
+// ParquetCert is one certificate of server_chain or client_chain, every
+// key of the JSON object (CertInfo.MarshalJSON): a fact JSON writes as
+// null (a certificate crypto/x509 refused) is null here, a SAN list with
+// no entries is empty, and the validity dates are those JSON writes, to
+// the second.
 type ParquetCert struct {
-	Subject string `parquet:"subject" json:"subject"`
-	Issuer  string `parquet:"issuer" json:"issuer"`
-	SHA256  string `parquet:"sha256" json:"sha256"`
+	Subject    string     `parquet:"subject" json:"subject"`
+	Issuer     string     `parquet:"issuer" json:"issuer"`
+	SHA256     string     `parquet:"sha256" json:"sha256"`
+	SHA1       *string    `parquet:"sha1,optional" json:"sha1"`
+	Serial     *string    `parquet:"serial,optional" json:"serial"`
+	NotBefore  *time.Time `parquet:"not_before,optional,timestamp(microsecond:utc)" json:"not_before"`
+	NotAfter   *time.Time `parquet:"not_after,optional,timestamp(microsecond:utc)" json:"not_after"`
+	SANDNS     []string   `parquet:"san_dns,list" json:"san_dns"`
+	SANIP      []string   `parquet:"san_ip,list" json:"san_ip"`
+	SANURI     []string   `parquet:"san_uri,list" json:"san_uri"`
+	SANEmail   []string   `parquet:"san_email,list" json:"san_email"`
+	KeyType    *string    `parquet:"key_type,optional" json:"key_type"`
+	KeyBits    *int32     `parquet:"key_bits,optional" json:"key_bits"`
+	Curve      *string    `parquet:"curve,optional" json:"curve"`
+	SigAlg     *string    `parquet:"sig_alg,optional" json:"sig_alg"`
+	IsCA       bool       `parquet:"is_ca" json:"is_ca"`
+	SelfSigned bool       `parquet:"self_signed" json:"self_signed"`
 }
 
 // parquetWriter renders rows into a Parquet file.
@@ -97,6 +136,13 @@ type parquetWriter struct {
 	bw  *bufio.Writer
 	pw  *parquet.GenericWriter[ParquetRow]
 	row [1]ParquetRow
+
+	// The open row group: its rows, and pw.Size() when it began (the
+	// bytes already in the file), so pw.Size()-base is what it buffers.
+	rows     int
+	base     int64
+	maxRows  int
+	maxBytes int64
 }
 
 func newParquetWriter(bw *bufio.Writer, opts Options) *parquetWriter {
@@ -105,7 +151,8 @@ func newParquetWriter(bw *bufio.Writer, opts Options) *parquetWriter {
 		parquet.CreatedBy("tlsscan", "", ""),
 		parquet.KeyValueMetadata("tlsscan.schema_version", strconv.Itoa(SchemaVersion)),
 	)
-	return &parquetWriter{state: state{opts: opts}, bw: bw, pw: pw}
+	return &parquetWriter{state: state{opts: opts}, bw: bw, pw: pw,
+		maxRows: ParquetRowGroupRows, maxBytes: ParquetRowGroupBytes}
 }
 
 // ParquetRowOf is the Parquet row of r: the same values as its JSON line.
@@ -187,6 +234,15 @@ func ParquetRowOf(r *Row) ParquetRow {
 			p.ALPNHex = &d.ALPNHex
 		}
 		p.Tickets13 = int32(d.Tickets13)
+		p.JA3, p.JA3S = optText(d.JA3), optText(d.JA3S)
+		if h := d.Hello; h != nil {
+			p.Hello = &ParquetHello{
+				Versions: utf8Texts(h.Versions), Ciphers: utf8Texts(h.Ciphers),
+				Groups: utf8Texts(h.Groups), SigAlgs: utf8Texts(h.SigAlgs),
+				ALPN:            utf8Texts(h.ALPN),
+				NegotiatedGroup: optText(h.NegotiatedGroup),
+			}
+		}
 	}
 	// As the JSON writer: hex beside invalid UTF-8 even without Detail.
 	if p.SNIHex == nil && !utf8.ValidString(r.SNI) {
@@ -226,8 +282,42 @@ func utf8Texts(l []string) []string {
 	return out
 }
 
+// optText is s as a nullable column: null where JSON writes null for "".
+func optText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	s = utf8Text(s)
+	return &s
+}
+
+// optSecond is t as JSON writes a certificate date: null when zero, else
+// RFC 3339 to the second (CertInfo.marshal).
+func optSecond(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &t
+}
+
 func parquetCert(c CertInfo) ParquetCert {
-	return ParquetCert{Subject: utf8Text(c.Subject), Issuer: utf8Text(c.Issuer), SHA256: c.SHA256}
+	p := ParquetCert{
+		Subject: utf8Text(c.Subject), Issuer: utf8Text(c.Issuer), SHA256: utf8Text(c.SHA256),
+		SHA1: optText(c.SHA1), Serial: optText(c.Serial),
+		NotBefore: optSecond(c.NotBefore), NotAfter: optSecond(c.NotAfter),
+		SANDNS: utf8Texts(c.SANDNS), SANIP: utf8Texts(c.SANIP),
+		SANURI: utf8Texts(c.SANURI), SANEmail: utf8Texts(c.SANEmail),
+		KeyType: optText(c.KeyType), Curve: optText(c.Curve), SigAlg: optText(c.SigAlg),
+		IsCA: c.IsCA, SelfSigned: c.SelfSigned,
+	}
+	if c.KeyBits > 0 {
+		// A certificate of a TLS message is under 2^24 bytes: its key's
+		// size fits (min only keeps the conversion honest).
+		n := int32(min(c.KeyBits, math.MaxInt32))
+		p.KeyBits = &n
+	}
+	return p
 }
 
 func (w *parquetWriter) WriteRow(r *Row) error {
@@ -239,6 +329,16 @@ func (w *parquetWriter) WriteRow(r *Row) error {
 		return w.fail(err)
 	}
 	w.row[0] = ParquetRow{}
+	// End the row group at maxRows rows (MaxRowsPerRowGroup would, before
+	// the next row), or once it buffers maxBytes: rows with long chains
+	// or hellos reach the byte bound first.
+	w.rows++
+	if w.rows >= w.maxRows || w.pw.Size()-w.base >= w.maxBytes {
+		if err := w.pw.Flush(); err != nil {
+			return w.fail(err)
+		}
+		w.rows, w.base = 0, w.pw.Size()
+	}
 	return nil
 }
 
