@@ -91,8 +91,9 @@ func writeATV(b *strings.Builder, atv pkix.AttributeTypeAndValue) {
 // of a handshake-heavy run). Not safe for concurrent use; give each
 // worker its own.
 type CertCache struct {
-	m    map[uint64]*certFacts
-	seed maphash.Seed
+	m     map[uint64]*certFacts
+	seed  maphash.Seed
+	bytes int // DER held, against maxCertCacheBytes
 }
 
 // maxCertCache bounds the cache; past it the cache is dropped and refilled,
@@ -101,15 +102,22 @@ type CertCache struct {
 // bound keeps a worker's cache to some MB.
 const maxCertCache = 4096
 
+// maxCertCacheBytes bounds the DER the cache holds (its parse roughly
+// doubles it): 4096 distinct certificates of 256 KiB each would otherwise
+// hold a GB. A run whose distinct certificates pass it re-parses, and
+// memory stays bounded.
+const maxCertCacheBytes = 8 << 20
+
 // Info returns the facts of der as they are written in JSON, parsing it on
 // first sight only.
 func (cc *CertCache) Info(der []byte) CertInfo { return cc.facts(der).info }
 
 // facts returns the cached facts of der, parsing it on first sight.
 func (cc *CertCache) facts(der []byte) *certFacts {
-	if cc.m == nil || len(cc.m) >= maxCertCache {
+	if cc.m == nil || len(cc.m) >= maxCertCache || cc.bytes+len(der) > maxCertCacheBytes {
 		cc.m = make(map[uint64]*certFacts)
 		cc.seed = maphash.MakeSeed()
+		cc.bytes = 0
 	}
 	k := maphash.Bytes(cc.seed, der)
 	if f, ok := cc.m[k]; ok && bytes.Equal(f.der, der) {
@@ -117,5 +125,6 @@ func (cc *CertCache) facts(der []byte) *certFacts {
 	}
 	f := parseCert(der, sha256.Sum256(der))
 	cc.m[k] = f // a colliding certificate (2^-64) takes the slot
+	cc.bytes += len(der)
 	return f
 }

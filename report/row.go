@@ -191,6 +191,15 @@ type CertInfo struct {
 	SelfSigned bool // issuer = subject, and its own key verifies its signature
 
 	js []byte // the JSON, when the cache made it (x509.go): shared, read only
+
+	// Facts Zeek's x509.log shows that JSON does not (zeek.go):
+	// certificate.version, the RSA exponent, and whether the certificate
+	// has a basicConstraints extension at all (Zeek leaves
+	// basic_constraints.ca unset without one).
+	version  int
+	exponent string
+	hasBC    bool
+	pathLen  int // -1 when not set
 }
 
 // RunStats is what the run counted, printed after the rows. The pipeline

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"strconv"
 	//lint:ignore SA1019 DSA keys are still seen in old captures: only named, never used
 	"crypto/dsa"
 	"crypto/ecdh"
@@ -93,6 +94,13 @@ func parseCert(der []byte, fp [32]byte) *certFacts {
 	ci.SigAlg = sigAlgName(c)
 	ci.IsCA = c.BasicConstraintsValid && c.IsCA
 	ci.SelfSigned = selfSigned(c)
+	ci.version, ci.hasBC, ci.pathLen = c.Version, c.BasicConstraintsValid, -1
+	if c.BasicConstraintsValid && (c.MaxPathLen > 0 || c.MaxPathLenZero) {
+		ci.pathLen = c.MaxPathLen
+	}
+	if k, ok := c.PublicKey.(*rsa.PublicKey); ok {
+		ci.exponent = strconv.Itoa(k.E)
+	}
 	return f
 }
 

@@ -157,7 +157,14 @@ var sslFields = []zeekField[zeekConn]{
 	{"ssl_history", zkString, func(c *zeekConn) zval { return zstr(c.r.History) }},
 	{"cert_chain_fps", zkVector, func(c *zeekConn) zval { return zlistOpt(c.serverFPs) }},
 	{"client_cert_chain_fps", zkVector, func(c *zeekConn) zval { return zlistOpt(c.clientFPs) }},
-	{"sni_matches_cert", zkBool, func(c *zeekConn) zval { return unset }}, // needs the SANs: not yet in CertInfo
+	{"sni_matches_cert", zkBool, func(c *zeekConn) zval {
+		// Judged (flag sni_mismatch) when there is an SNI and a server
+		// leaf crypto/x509 parsed, which is when server_not_after is set.
+		if c.r.SNI == "" || c.r.ServerNotAfter.IsZero() {
+			return unset
+		}
+		return zbool(!c.r.Flags.Has(tlsparse.FlagSNIMismatch))
+	}},
 
 	{"tlsscan_resumption", zkString, func(c *zeekConn) zval { return zstr(c.r.Resumption.String()) }},
 	{"tlsscan_cert_requested", zkString, func(c *zeekConn) zval { return zstr(c.r.CertRequested.String()) }},
@@ -190,12 +197,17 @@ var sslFields = []zeekField[zeekConn]{
 // the certificate was seen on (tlsscan's; Zeek links the logs by
 // fingerprint only, and so can a consumer of these).
 //
-// certificate.version, certificate.exponent and
-// basic_constraints.path_len are not in CertInfo and stay unset.
+// certificate.version, certificate.exponent and basic_constraints come
+// from CertInfo's unexported facts (JSON does not carry them).
 var x509Fields = []zeekField[zeekCert]{
 	{"ts", zkTime, func(c *zeekCert) zval { return ztime(c.ts) }},
 	{"fingerprint", zkString, func(c *zeekCert) zval { return zstrOpt(c.c.SHA256) }},
-	{"certificate.version", zkCount, func(c *zeekCert) zval { return unset }},
+	{"certificate.version", zkCount, func(c *zeekCert) zval {
+		if c.c.version == 0 {
+			return unset
+		}
+		return zcount(uint64(c.c.version))
+	}},
 	{"certificate.serial", zkString, func(c *zeekCert) zval { return zstrOpt(strings.ToUpper(c.c.Serial)) }},
 	{"certificate.subject", zkString, func(c *zeekCert) zval { return zstrOpt(c.c.Subject) }},
 	{"certificate.issuer", zkString, func(c *zeekCert) zval { return zstrOpt(c.c.Issuer) }},
@@ -210,19 +222,24 @@ var x509Fields = []zeekField[zeekCert]{
 		}
 		return zcount(uint64(c.c.KeyBits))
 	}},
-	{"certificate.exponent", zkString, func(c *zeekCert) zval { return unset }},
+	{"certificate.exponent", zkString, func(c *zeekCert) zval { return zstrOpt(c.c.exponent) }},
 	{"certificate.curve", zkString, func(c *zeekCert) zval { return zstrOpt(opensslName(zeekCurve, c.c.Curve)) }},
 	{"san.dns", zkVector, func(c *zeekCert) zval { return zlistOpt(c.c.SANDNS) }},
 	{"san.uri", zkVector, func(c *zeekCert) zval { return zlistOpt(c.c.SANURI) }},
 	{"san.email", zkVector, func(c *zeekCert) zval { return zlistOpt(c.c.SANEmail) }},
 	{"san.ip", zkVector, func(c *zeekCert) zval { return zlistOpt(c.c.SANIP) }}, // Zeek's type is vector[addr]: see zeekTypes
 	{"basic_constraints.ca", zkBool, func(c *zeekCert) zval {
-		if c.c.NotAfter.IsZero() {
-			return unset // not parsed: only the names are known
+		if !c.c.hasBC {
+			return unset // no basicConstraints (or not parsed), as Zeek
 		}
 		return zbool(c.c.IsCA)
 	}},
-	{"basic_constraints.path_len", zkCount, func(c *zeekCert) zval { return unset }},
+	{"basic_constraints.path_len", zkCount, func(c *zeekCert) zval {
+		if c.c.pathLen < 0 {
+			return unset
+		}
+		return zcount(uint64(c.c.pathLen))
+	}},
 	{"host_cert", zkBool, func(c *zeekCert) zval { return zbool(c.leaf) }},
 	{"client_cert", zkBool, func(c *zeekCert) zval { return zbool(c.client) }},
 	{"uid", zkString, func(c *zeekCert) zval { return zstr(c.uid) }},

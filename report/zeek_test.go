@@ -2,9 +2,15 @@ package report
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -428,4 +434,67 @@ func TestZeekNewWriter(t *testing.T) {
 		t.Errorf("stream: not flushed:\n%s\n%s", s.String(), x.String())
 	}
 	_ = time.Second
+}
+
+// x509.log's basic_constraints.ca is unset for a certificate without the
+// extension, as Zeek logs it, and T/F with it; version, exponent and
+// path_len come from the parse.
+func TestZeekX509BasicConstraints(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(ci *CertInfo, name string) string {
+		for _, f := range x509Fields {
+			if f.name == name {
+				v := f.get(&zeekCert{c: ci})
+				switch {
+				case !v.ok:
+					return "-"
+				case f.kind == zkBool:
+					return map[bool]string{true: "T", false: "F"}[v.b]
+				case f.kind == zkCount:
+					return strconv.FormatUint(v.n, 10)
+				default:
+					return v.s
+				}
+			}
+		}
+		t.Fatalf("no field %s", name)
+		return ""
+	}
+	for _, tc := range []struct {
+		name          string
+		bc, ca        bool
+		pathLen       int
+		wantCA, wantP string
+	}{
+		{"no extension", false, false, 0, "-", "-"},
+		{"CA:FALSE", true, false, -1, "F", "-"},
+		{"CA:TRUE, pathlen 2", true, true, 2, "T", "2"},
+	} {
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "x"},
+			NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1e9, 0),
+			BasicConstraintsValid: tc.bc, IsCA: tc.ca, MaxPathLen: tc.pathLen,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cc CertCache
+		ci := cc.Info(der)
+		if got := field(&ci, "basic_constraints.ca"); got != tc.wantCA {
+			t.Errorf("%s: basic_constraints.ca %s, want %s", tc.name, got, tc.wantCA)
+		}
+		if got := field(&ci, "basic_constraints.path_len"); got != tc.wantP {
+			t.Errorf("%s: path_len %s, want %s", tc.name, got, tc.wantP)
+		}
+		if got := field(&ci, "certificate.version"); got != "3" {
+			t.Errorf("%s: version %s, want 3", tc.name, got)
+		}
+		if got := field(&ci, "certificate.exponent"); got != "65537" {
+			t.Errorf("%s: exponent %s, want 65537", tc.name, got)
+		}
+	}
 }

@@ -370,7 +370,10 @@ func (c *Conn) verdicts(s *Summary, cl, sv *half, flags *Flags) {
 		s.SessionIDIssued = c.shSessionID
 	}
 	s.TicketOffered = c.chTicketKey
-	if tls13 {
+	if tls13 && c.pskOffered {
+		// The resumption a TLS 1.3 server can accept is a PSK; without
+		// one offered, the TLS 1.2 ticket stays what a refusal refused
+		// (a server upgraded to TLS 1.3 refusing a ticket it issued).
 		sel := 0
 		if c.shPSK {
 			sel = int(c.shPSKSel)

@@ -62,6 +62,17 @@ func TestTicketKeys(t *testing.T) {
 			offered: kp,
 		},
 		{
+			// A server now on TLS 1.3 refuses a TLS 1.2 ticket (no PSK
+			// offered): the ticket stays what was refused, so a ticket
+			// the capture issued is ticket_rejected, not unknown.
+			name: "TLS 1.2 ticket refused by a TLS 1.3 server",
+			evs: []event{
+				send(0, chSpec{SessionID: sid1, Ticket: tkt, Versions: []Version{v13, v12}, KeyShare: true, Suites: []uint16{0x1301}}.rec()),
+				send(1, hsRec(v12, shSpec{SessionID: sid1, Suite: 0x1301, SupportedVersion: v13}.msg()), ccsRec(v12), enc),
+			},
+			offered: kt, candidate: true,
+		},
+		{
 			name: "a NewSessionTicket sent by the client issues nothing",
 			evs: []event{
 				send(0, chSpec{}.rec()),
