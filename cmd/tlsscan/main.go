@@ -57,6 +57,9 @@ flags:
   --max-conns N      track at most N connections at once (default 100000,
                      about 1 KB each); past it the least recently active
                      are evicted and counted in the summary
+  --max-memory SIZE  keep the whole process under about SIZE (at least
+                     128M): sets --max-buffer and --max-conns (unless
+                     given) from it; the default is about 226M
   --max-buffer SIZE  hold at most SIZE bytes of TLS records and handshake
                      messages over all connections (default 64M; K, M, G
                      are powers of 1024); a connection whose message does
@@ -127,6 +130,25 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// minMaxMemory is the smallest --max-memory: the base and a little for
+// each budget.
+const minMaxMemory = 128 << 20
+
+// connMemory is what a tracked connection costs in all (its stream, its
+// TLS parser, gopacket's state), measured on the SYN and half-open floods
+// (BENCHMARKS.md): README "Limits" says 1.2 KB.
+const connMemory = 1200
+
+// budgetsFor splits a --max-memory total: what is left after the base
+// (baseMemoryLimit: buffers, the row path, the runtime) goes half to the
+// TLS buffer budget (--max-buffer) and half to tracked connections
+// (--max-conns at connMemory each). The defaults (64 MiB of buffers,
+// 100,000 connections) add up to about 48 + 64 + 114 = 226 MiB.
+func budgetsFor(total int64) (buffered int64, conns int) {
+	share := (total - baseMemoryLimit) / 2
+	return share, int(share / connMemory)
+}
+
 // memoryLimitFor is the soft limit for a run holding held bytes: the base
 // plus held, rounded down to 4 MiB steps so that small changes make no
 // call.
@@ -187,6 +209,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxConns := fs.Int("max-conns", pipeline.DefaultMaxConns, "")
 	maxBuffer := fs.String("max-buffer", strconv.FormatInt(pipeline.DefaultMaxBuffered, 10), "")
 	merge := fs.Bool("merge", false, "")
+	maxMemory := fs.String("max-memory", "", "")
 	summary := fs.String("summary", "", "")
 	summaryFormat := fs.String("summary-format", "", "")
 	summaryOnly := fs.Bool("summary-only", false, "")
@@ -281,6 +304,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok || maxBuffered < 1<<16 {
 		errorf(stderr, "--max-buffer wants a size of at least 64K (e.g. 64M), not %q", *maxBuffer)
 		return exitUsage
+	}
+	if *maxMemory != "" {
+		total, ok := parseSize(*maxMemory)
+		if !ok || total < minMaxMemory {
+			errorf(stderr, "--max-memory wants a size of at least 128M, not %q", *maxMemory)
+			return exitUsage
+		}
+		// One number for the whole process: the two budgets share what
+		// the base leaves, unless a flag sets one of them.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		buf, conns := budgetsFor(total)
+		if !set["max-buffer"] {
+			maxBuffered = buf
+		}
+		if !set["max-conns"] {
+			*maxConns = conns
+		}
 	}
 	if *keyWait < 0 || *keyWait > time.Minute {
 		errorf(stderr, "--keylog-wait wants a duration from 0 to 1m, not %v", *keyWait)

@@ -95,3 +95,21 @@ func TestMemoryLimitFor(t *testing.T) {
 		}
 	}
 }
+
+// --max-memory is one number for the process: the budgets share what the
+// base leaves.
+func TestBudgetsFor(t *testing.T) {
+	buf, conns := budgetsFor(232 << 20)
+	if buf != 92<<20 || conns != int((92<<20)/connMemory) {
+		t.Errorf("232M: buffer %d, conns %d", buf, conns)
+	}
+	buf, conns = budgetsFor(minMaxMemory)
+	if buf != 40<<20 || conns < 30000 {
+		t.Errorf("128M: buffer %d, conns %d", buf, conns)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"-q", "--format", "csv", "--max-memory", "100M", "x.pcap"}, strings.NewReader(""), &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "--max-memory wants a size of at least 128M") {
+		t.Errorf("100M: exit %d, %s", code, errb.String())
+	}
+}
