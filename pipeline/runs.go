@@ -234,6 +234,7 @@ func (w *chanWriter) WriteRow(r *report.Row) error {
 
 func (w *chanWriter) Close(*report.RunStats) error { return nil }
 
+// stopped reports whether c is closed (a nil c never is).
 func stopped(c <-chan struct{}) bool {
 	select {
 	case <-c:

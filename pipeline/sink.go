@@ -91,12 +91,7 @@ func (k *rowSink) done() bool {
 	if k.ended.Load() {
 		return true
 	}
-	select {
-	case <-k.cfg.Stop:
-		return true
-	default:
-		return false
-	}
+	return stopped(k.cfg.Stop)
 }
 
 // rowHeap is a min-heap of rows by rank (ranked.less). It is written out

@@ -90,7 +90,7 @@ func TestSinkSessionIDRejected(t *testing.T) {
 			var out rowCollector
 			k := newRowSink(Config{Stream: tt.stream}, &out)
 			if tt.max > 0 {
-				k.sids = report.NewSessionIDs(tt.max)
+				k.sids = report.NewSessions(tt.max)
 			}
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			for i, r := range tt.rows {
@@ -126,7 +126,7 @@ func TestSinkSessionIDRejected(t *testing.T) {
 
 // TestSessionIDsForgotten counts the keys the limit drops.
 func TestSessionIDsForgotten(t *testing.T) {
-	s := report.NewSessionIDs(4)
+	s := report.NewSessions(4)
 	for k := tlsparse.SessionIDKey(1); k <= 7; k++ {
 		s.Apply(&report.Row{SessionIDIssued: k})
 		s.Apply(&report.Row{SessionIDIssued: k}) // again: not a new key

@@ -52,7 +52,7 @@ type Summary struct {
 	// 8446 4.6.1). 0 for none. TicketsIssued are the tickets of the
 	// server's NewSessionTickets: cleartext before TLS 1.3, read with a
 	// key log in TLS 1.3; the first maxTicketKeys. Like the session IDs,
-	// they link connections (report.SessionIDs): FlagTicketRejected is a
+	// they link connections (report.Sessions): FlagTicketRejected is a
 	// candidate here, kept only when an earlier connection was issued the
 	// ticket.
 	TicketOffered TicketKey

@@ -10,10 +10,9 @@ import (
 // output has. With --summary-only the rows themselves are not written.
 type auditWriter struct {
 	report.Writer
-	servers  *report.Servers // nil without --summary servers
-	failOn   *report.FailOn  // nil without --fail-on
-	rowsToo  bool            // false with --summary-only
-	rowsSeen uint64
+	servers *report.Servers // nil without --summary servers
+	failOn  *report.FailOn  // nil without --fail-on
+	rowsToo bool            // false with --summary-only
 }
 
 func (a *auditWriter) WriteRow(r *report.Row) error {
@@ -21,7 +20,6 @@ func (a *auditWriter) WriteRow(r *report.Row) error {
 		a.servers.Add(r)
 	}
 	a.failOn.Add(r) // nil-safe
-	a.rowsSeen++
 	if !a.rowsToo {
 		return nil
 	}
