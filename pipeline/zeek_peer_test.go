@@ -11,25 +11,19 @@ package pipeline_test
 // (zeekLogDisagreements). Anything else fails, and so does a listed
 // disagreement that no longer occurs.
 //
-// The same rows also go through the Parquet writer and are read back and
-// compared with the JSON writer's lines (TestParquetCorpus), and the local
-// pcaps/real fixtures too, which need no ../shared.
+// The Parquet round trip over the same captures is report's
+// TestParquetFixtures.
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pipeline"
@@ -264,210 +258,4 @@ func checkX509Links(t *testing.T, ssl []map[string]string, x509 []byte) {
 	if n != len(certs) {
 		t.Errorf("x509.log has %d lines, ssl.log lists %d fingerprints", len(certs), n)
 	}
-}
-
-// ---- Parquet round trip over real captures ----------------------------------
-
-// TestParquetFixtures writes the rows of real captures as Parquet and as
-// JSON lines, reads the Parquet back and compares each row with its JSON
-// line: pcaps/real always, and every Zeek trace when ../shared is there.
-func TestParquetFixtures(t *testing.T) {
-	root := testkit.ModuleRoot(t)
-	files, _ := filepath.Glob(filepath.Join(root, "pcaps", "real", "*.pcap"))
-	if dir := testkit.OptionalCorpus(t, "zeek", "traces"); dir != "" {
-		more, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
-		files = append(files, more...)
-	}
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	rows := 0
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			var c rowCollector
-			if _, err := pipeline.Run(pipeline.Config{Files: []string{file}, Detail: true}, &c); err != nil {
-				t.Fatal(err)
-			}
-			rows += len(c.rows)
-			parquetMatchesJSON(t, c.rows)
-		})
-	}
-	t.Logf("%d captures, %d rows compared", len(files), rows)
-}
-
-func parquetMatchesJSON(t *testing.T, rows []*report.Row) {
-	t.Helper()
-	var pb, jb bytes.Buffer
-	pw := report.NewWriter(&pb, report.FormatParquet, report.Options{})
-	jw := report.NewWriter(&jb, report.FormatJSON, report.Options{})
-	for _, r := range rows {
-		if err := pw.WriteRow(r); err != nil {
-			t.Fatal(err)
-		}
-		if err := jw.WriteRow(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := pw.Close(nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := jw.Close(nil); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(pb.Bytes()), int64(pb.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd := parquet.NewGenericReader[report.ParquetRow](f)
-	back := make([]report.ParquetRow, f.NumRows())
-	n, err := rd.Read(back)
-	if err != nil && err != io.EOF {
-		t.Fatal(err)
-	}
-	rd.Close()
-	back = back[:n]
-	tr := parquet.NewGenericReader[parquetTimes](f)
-	times := make([]parquetTimes, f.NumRows())
-	if m, err := tr.Read(times); m != n || err != nil && err != io.EOF {
-		t.Fatalf("reading the times: %d rows, %v", m, err)
-	}
-	tr.Close()
-	var lines []string
-	if jb.Len() > 0 {
-		lines = strings.Split(strings.TrimSuffix(jb.String(), "\n"), "\n")
-	}
-	if len(back) != len(lines) {
-		t.Fatalf("parquet %d rows, json %d lines", len(back), len(lines))
-	}
-	for i := range back {
-		pj, _ := json.Marshal(&back[i])
-		var p, j map[string]any
-		if err := json.Unmarshal(pj, &p); err != nil {
-			t.Fatal(err)
-		}
-		if err := times[i].into(p); err != nil {
-			t.Fatalf("row %d: %v", i, err)
-		}
-		if err := json.Unmarshal([]byte(lines[i]), &j); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range parquetDiff("", p, j) {
-			t.Errorf("row %d: %s", i, d)
-		}
-	}
-}
-
-// parquetTimes are the timestamp columns of report.ParquetRow read as the
-// int64 microseconds the file stores, as report's parquet_test.go reads
-// them: parquet-go (v0.32.1) reads a TIMESTAMP into a time.Time through
-// nanoseconds, which overflow outside 1678-2262 (a certificate's
-// 9999-12-31 "no expiry" date).
-type parquetTimes struct {
-	TS             int64  `parquet:"ts,timestamp(microsecond:utc)"`
-	ServerNotAfter *int64 `parquet:"server_not_after,optional,timestamp(microsecond:utc)"`
-	ResumedFrom    *struct {
-		TS int64 `parquet:"ts,timestamp(microsecond:utc)"`
-	} `parquet:"resumed_from,optional"`
-	ServerChain []parquetCertTimes `parquet:"server_chain,list"`
-	ClientChain []parquetCertTimes `parquet:"client_chain,list"`
-}
-
-type parquetCertTimes struct {
-	NotBefore *int64 `parquet:"not_before,optional,timestamp(microsecond:utc)"`
-	NotAfter  *int64 `parquet:"not_after,optional,timestamp(microsecond:utc)"`
-}
-
-// microsText is a stored TIMESTAMP(MICROS) as RFC 3339, nil for null.
-func microsText(v *int64) any {
-	if v == nil {
-		return nil
-	}
-	return time.UnixMicro(*v).UTC().Format(time.RFC3339Nano)
-}
-
-// into sets the times of p, a row as encoding/json of report.ParquetRow
-// gives it, to the instants the file stores.
-func (tm *parquetTimes) into(p map[string]any) error {
-	p["ts"] = microsText(&tm.TS)
-	p["server_not_after"] = microsText(tm.ServerNotAfter)
-	if o, ok := p["resumed_from"].(map[string]any); ok && tm.ResumedFrom != nil {
-		o["ts"] = microsText(&tm.ResumedFrom.TS)
-	}
-	for key, chain := range map[string][]parquetCertTimes{"server_chain": tm.ServerChain, "client_chain": tm.ClientChain} {
-		l, _ := p[key].([]any)
-		if len(l) != len(chain) {
-			return fmt.Errorf("%s: %d certificates, %d with times", key, len(l), len(chain))
-		}
-		for k, c := range l {
-			c.(map[string]any)["not_before"] = microsText(chain[k].NotBefore)
-			c.(map[string]any)["not_after"] = microsText(chain[k].NotAfter)
-		}
-	}
-	return nil
-}
-
-// parquetDiff compares a row read back from Parquet (through encoding/json
-// of report.ParquetRow, its times as stored: parquetTimes) with the JSON
-// line, as report's checkParquetRoundTrip does: times as instants, an
-// empty list or map read back as null equal to [] or {}, and every key of
-// every object, nested ones included (resumed_from, cert_request, hello,
-// each certificate of the chains), on both sides and equal.
-func parquetDiff(key string, p, j any) []string {
-	lists := []string{
-		"flags", "server_chain", "client_chain", "errors", "anomalies", "cert_types", "sig_algs", "ca_names",
-		"versions", "ciphers", "groups", "alpn", // hello
-		"san_dns", "san_ip", "san_uri", "san_email", // a certificate
-	}
-	if p == nil && slices.Contains(lists, key) {
-		if jl, ok := j.([]any); ok && len(jl) == 0 {
-			return nil
-		}
-		if jm, ok := j.(map[string]any); ok && len(jm) == 0 {
-			return nil
-		}
-	}
-	if ps, ok := p.(string); ok && slices.Contains([]string{"ts", "server_not_after", "not_before", "not_after"}, key) {
-		js, _ := j.(string)
-		pt, perr := time.Parse(time.RFC3339Nano, ps)
-		jt, jerr := time.Parse(time.RFC3339Nano, js)
-		if perr != nil || jerr != nil || !pt.Equal(jt) {
-			return []string{fmt.Sprintf("%s: parquet %v, json %v", key, p, j)}
-		}
-		return nil
-	}
-	switch pv := p.(type) {
-	case map[string]any:
-		jv, ok := j.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: parquet %v, json %v", key, p, j)}
-		}
-		var d []string
-		for k, v := range pv {
-			if jx, ok := jv[k]; ok {
-				d = append(d, parquetDiff(k, v, jx)...)
-			} else {
-				d = append(d, fmt.Sprintf("%s.%s: not in json", key, k))
-			}
-		}
-		for k := range jv {
-			if _, ok := pv[k]; !ok && !(key == "" && k == "schema_version") {
-				d = append(d, fmt.Sprintf("%s.%s: not in parquet", key, k))
-			}
-		}
-		return d
-	case []any:
-		jv, ok := j.([]any)
-		if !ok || len(jv) != len(pv) {
-			return []string{fmt.Sprintf("%s: parquet %v, json %v", key, p, j)}
-		}
-		var d []string
-		for i := range pv {
-			d = append(d, parquetDiff(key, pv[i], jv[i])...)
-		}
-		return d
-	}
-	if !reflect.DeepEqual(p, j) {
-		return []string{fmt.Sprintf("%s: parquet %v, json %v", key, p, j)}
-	}
-	return nil
 }
