@@ -149,6 +149,19 @@ func budgetsFor(total int64) (buffered int64, conns int) {
 	return share, int(share / connMemory)
 }
 
+// withMaxMemory gives the budgets --max-memory total sets: its split
+// (budgetsFor), except a budget whose own flag was given (set).
+func withMaxMemory(total int64, set map[string]bool, buffered int64, conns int) (int64, int) {
+	buf, n := budgetsFor(total)
+	if !set["max-buffer"] {
+		buffered = buf
+	}
+	if !set["max-conns"] {
+		conns = n
+	}
+	return buffered, conns
+}
+
 // memoryLimitFor is the soft limit for a run holding held bytes: the base
 // plus held, rounded down to 4 MiB steps so that small changes make no
 // call.
@@ -315,13 +328,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// the base leaves, unless a flag sets one of them.
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		buf, conns := budgetsFor(total)
-		if !set["max-buffer"] {
-			maxBuffered = buf
-		}
-		if !set["max-conns"] {
-			*maxConns = conns
-		}
+		maxBuffered, *maxConns = withMaxMemory(total, set, maxBuffered, *maxConns)
 	}
 	if *keyWait < 0 || *keyWait > time.Minute {
 		errorf(stderr, "--keylog-wait wants a duration from 0 to 1m, not %v", *keyWait)

@@ -107,6 +107,15 @@ func TestBudgetsFor(t *testing.T) {
 	if buf != 40<<20 || conns < 30000 {
 		t.Errorf("128M: buffer %d, conns %d", buf, conns)
 	}
+	// A budget given by its own flag wins over the split.
+	buf, conns = withMaxMemory(256<<20, map[string]bool{"max-conns": true}, 64<<20, 5000)
+	if want, _ := budgetsFor(256 << 20); buf != want || conns != 5000 {
+		t.Errorf("--max-conns 5000 --max-memory 256M: buffer %d, conns %d", buf, conns)
+	}
+	buf, conns = withMaxMemory(256<<20, map[string]bool{"max-buffer": true}, 1<<20, 100000)
+	if _, want := budgetsFor(256 << 20); buf != 1<<20 || conns != want {
+		t.Errorf("--max-buffer 1M --max-memory 256M: buffer %d, conns %d", buf, conns)
+	}
 	var out, errb bytes.Buffer
 	code := run([]string{"-q", "--format", "csv", "--max-memory", "100M", "x.pcap"}, strings.NewReader(""), &out, &errb)
 	if code != exitUsage || !strings.Contains(errb.String(), "--max-memory wants a size of at least 128M") {
