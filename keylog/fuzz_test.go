@@ -27,7 +27,8 @@ func reference(data []byte) map[key][]byte {
 		if len(line) > MaxLineLen {
 			continue
 		}
-		f := strings.Fields(line)
+		// Fields are separated by ASCII white space only (not NBSP).
+		f := strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" \t\v\f\r", r) })
 		if len(f) != 3 {
 			continue
 		}
@@ -70,6 +71,8 @@ func FuzzRead(f *testing.F) {
 		"\ufeffCLIENT_TRAFFIC_SECRET_0\t" + cr1 + "\t" + sec32 + "\nEXPORTER_SECRET " + cr1 + " " + sec32 + "\n",
 		"CLIENT_RANDOM " + cr1 + " " + sec48 + "\nCLIENT_RANDOM " + cr1 + " " + sec48b + "\n",
 		"junk\nCLIENT_RANDOM " + cr1 + "\nCLIENT_RANDOM " + cr1[:62] + "zz " + sec48 + "\n",
+		"CLIENT_RANDOM " + cr1 + " " + sec48 + "\nCLIENT_RANDOM\v" + cr1 + "\f" + sec48b + "\r\r\n" +
+			"CLIENT_RANDOM " + cr2 + "\u00a0" + sec48 + "\n",
 		strings.Repeat("x", MaxLineLen+2) + "\nCLIENT_RANDOM " + cr1 + " " + sec48,
 	} {
 		f.Add([]byte(s), uint16(len(s)/2))

@@ -85,6 +85,20 @@ func TestRead(t *testing.T) {
 			want:  []secret{{tlsparse.SecretMaster, cr2, sec48}, {tlsparse.SecretClientTraffic0, cr1, sec32}},
 		},
 		{
+			// A fuzzer found the separators of the parser and of a plain
+			// reading apart: ASCII white space separates (Wireshark strips it
+			// from a line's ends), so a stray CR, VT or FF costs no secret and
+			// the later line still wins; NBSP is text, so that line is short
+			// a field.
+			name: "ascii white space separates, nbsp does not",
+			in: "CLIENT_RANDOM " + cr1 + " " + sec48 + "\n" +
+				"CLIENT_RANDOM\v" + cr1 + "\f" + sec48b + "\r\r\n" +
+				"CLIENT_RANDOM " + cr2 + "\u00a0" + sec48 + "\n",
+			warns: []string{"f:3: CLIENT_RANDOM: 2 fields, want 3"},
+			stats: Stats{Lines: 3, Accepted: 2, Malformed: 1, Replaced: 1, Entries: 1},
+			want:  []secret{{tlsparse.SecretMaster, cr1, sec48b}},
+		},
+		{
 			name:  "labels tlsscan does not use",
 			in:    "EXPORTER_SECRET " + cr1 + " " + sec32 + "\nEARLY_EXPORTER_SECRET " + cr1 + " " + sec32 + "\nRSA 0011223344556677 " + sec48 + "\nCLIENT_TRAFFIC_SECRET_1 " + cr1 + " " + sec32 + "\n",
 			stats: Stats{Lines: 4, Ignored: 4},

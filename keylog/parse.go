@@ -139,7 +139,7 @@ func (p *parser) parse(line []byte) {
 		return
 	}
 	if len(f) != 3 {
-		p.malformed("%s: %d fields, want 3", label, len(bytes.Fields(line)))
+		p.malformed("%s: %d fields, want 3", label, countFields(line))
 		return
 	}
 	var e entry
@@ -202,13 +202,16 @@ func (p *parser) malformed(format string, args ...any) {
 	p.shown++
 }
 
-// splitFields appends to f the space- or tab-separated fields of line, at
-// most cap(f) of them (the last holds the rest, so a line with too many
-// fields is still told apart): bytes.Fields without its allocation, for
+// splitFields appends to f the fields of line separated by ASCII white
+// space (space, tab, VT, FF, CR: what Wireshark's g_strstrip trims from a
+// key log line, so a stray CR or a trailing tab costs no secret; a
+// non-ASCII space such as NBSP is not a separator), at most cap(f) of them
+// (the last holds the rest, so a line with too many fields is still told
+// apart): bytes.Fields without its allocation or its Unicode spaces, for
 // the key logs of large benchmark runs.
 func splitFields(line []byte, f [][]byte) [][]byte {
 	for {
-		for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+		for len(line) > 0 && isSpace(line[0]) {
 			line = line[1:]
 		}
 		if len(line) == 0 {
@@ -217,13 +220,29 @@ func splitFields(line []byte, f [][]byte) [][]byte {
 		if len(f) == cap(f)-1 {
 			return append(f, line)
 		}
-		i := bytes.IndexAny(line, " \t")
-		if i < 0 {
-			return append(f, line)
+		i := 1
+		for i < len(line) && !isSpace(line[i]) {
+			i++
 		}
 		f = append(f, line[:i])
 		line = line[i:]
 	}
+}
+
+// countFields is how many fields line has.
+func countFields(line []byte) int {
+	n := 0
+	for i, c := range line {
+		if !isSpace(c) && (i == 0 || isSpace(line[i-1])) {
+			n++
+		}
+	}
+	return n
+}
+
+// isSpace reports whether c separates key log fields.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // labelByName holds every label tlsparse knows: SecretLabelOf's inverse
