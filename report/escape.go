@@ -27,7 +27,12 @@ func wireText(s string) string { return escapeText(s, true) }
 func Printable(s string) string { return escapeText(s, false) }
 
 func escapeText(s string, backslash bool) string {
+	// Printable ASCII, nearly every value, is passed without decoding
+	// runes: this runs on several fields of every row.
 	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && (s[i] != '\\' || !backslash) {
+		i++
+	}
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == '\\' && backslash || r == utf8.RuneError && n == 1 || !unicode.IsPrint(r) {
