@@ -15,7 +15,11 @@ type decoder struct {
 	seg    Segment
 	filter *filter.Filter
 	fpkt   filter.Packet
+	raw    bool // see RawTCP
 }
+
+// RawTCP implements the RawTCP interface (Files and Live embed decoder).
+func (d *decoder) RawTCP() { d.raw = true }
 
 // matches applies the user's filter to the decoded TCP segment. Only TCP
 // segments reach the analysis, so a filter needs no other view of a packet.
@@ -250,9 +254,17 @@ func (d *decoder) tcp(p []byte, cut, fragment bool) verdict {
 	if off := int(p[12]>>4) * 4; off < 20 || off > len(p) {
 		return bad
 	}
+	d.seg.Raw = p
+	d.seg.Cut = cut
+	if d.raw {
+		// Only what the filter and the flow hash read; the checks above
+		// are all DecodeFromBytes makes.
+		d.seg.TCP.SrcPort = layers.TCPPort(binary.BigEndian.Uint16(p))
+		d.seg.TCP.DstPort = layers.TCPPort(binary.BigEndian.Uint16(p[2:]))
+		return isTCP
+	}
 	if d.seg.TCP.DecodeFromBytes(p, gopacket.NilDecodeFeedback) != nil {
 		return bad
 	}
-	d.seg.Cut = cut
 	return isTCP
 }

@@ -2,12 +2,14 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -31,6 +33,8 @@ type source struct {
 	big    bool // also the byte order of the current pcapng section
 	link   layers.LinkType
 	maxCap uint32
+	// nanoFactor turns a record's sub-second field into nanoseconds.
+	nanoFactor uint32
 
 	// ngSync is whether big is known to be the byte order of the pcapng
 	// section at the read position, which the look-ahead needs.
@@ -135,6 +139,12 @@ func (s *source) openPcap(big bool) error {
 		return streamError(err, errHeaderTruncated)
 	}
 	s.big = big
+	// The microsecond or nanosecond magic, in either byte order (pcapgo
+	// reads it the same way).
+	s.nanoFactor = 1000
+	if m := binary.LittleEndian.Uint32(h); m == 0xa1b23c4d || m == 0x4d3cb2a1 {
+		s.nanoFactor = 1
+	}
 	if major, minor := s.u16(h[4:]), s.u16(h[6:]); major != 2 || minor != 4 {
 		return fmt.Errorf("unsupported pcap version %d.%d", major, minor)
 	}
@@ -194,6 +204,9 @@ func (s *source) close() error {
 func (s *source) readAhead() {
 	a := &s.ahead
 	a.data, a.ci, a.link, a.err = s.next()
+	// The record may lie in the read buffer, which reading on would
+	// reuse: the one record kept is copied.
+	a.data = bytes.Clone(a.data)
 	a.valid = true
 }
 
@@ -246,6 +259,22 @@ func (s *source) nextPcap() ([]byte, gopacket.CaptureInfo, error) {
 	}
 	if caplen > origlen {
 		return nil, ci, fmt.Errorf("record length %d exceeds the original packet length %d", caplen, origlen)
+	}
+	if n := 16 + int(caplen); n <= s.r.Size() {
+		// The record is read in place from the buffer, without pcapgo's
+		// two copies (header and data into its own buffers): the data
+		// stays valid until the next read, as pcapgo's does, which is the
+		// Segment's contract. TestPcapRecordsAsPcapgo holds the result
+		// to pcapgo's on every committed capture.
+		rec, err := s.r.Peek(n)
+		if len(rec) < n {
+			return nil, ci, streamError(err, ErrTruncated)
+		}
+		// (h is stale now: this Peek may have moved the buffered bytes.)
+		ci.Timestamp = time.Unix(int64(s.u32(rec[0:])), int64(s.u32(rec[4:])*s.nanoFactor)).UTC()
+		ci.CaptureLength, ci.Length = int(caplen), int(origlen)
+		s.r.Discard(n) // cannot fail: n bytes were peeked
+		return rec[16:], ci, nil
 	}
 	data, ci, err := s.pr.ZeroCopyReadPacketData()
 	if err != nil {

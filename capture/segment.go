@@ -10,10 +10,13 @@ import (
 // Segment is one TCP segment decoded from a capture. It and TCP.Payload are
 // valid only until the next call to Next (buffers are reused: zero-copy).
 type Segment struct {
-	CI   gopacket.CaptureInfo // Timestamp, CaptureLength, Length
-	Net  gopacket.Flow        // network-layer src->dst (IPv4 or IPv6 endpoints, as layers.IPv4.NetworkFlow() gives)
-	TCP  layers.TCP           // decoded header; TCP.Payload aliases the packet buffer
-	File string               // the name as given on the command line ("-" for stdin)
+	CI  gopacket.CaptureInfo // Timestamp, CaptureLength, Length
+	Net gopacket.Flow        // network-layer src->dst (IPv4 or IPv6 endpoints, as layers.IPv4.NetworkFlow() gives)
+	TCP layers.TCP           // decoded header; TCP.Payload aliases the packet buffer (but see RawTCP)
+	// Raw is the TCP header and payload as captured (TCP.Contents then
+	// TCP.Payload, without link-layer padding), aliasing the packet buffer.
+	Raw  []byte
+	File string // the name as given on the command line ("-" for stdin)
 	// Packet is the 1-based packet number within File (tshark's frame
 	// number): every packet record counts, TCP or not.
 	Packet uint64
@@ -34,6 +37,16 @@ type Source interface {
 	Next() (*Segment, error)
 	Stats() Stats
 	Close() error
+}
+
+// RawTCP makes Next leave Segment.TCP undecoded but for its ports (which a
+// filter and a flow hash need): the header and payload are in Segment.Raw,
+// checked to be a TCP header gopacket decodes. The sharded pipeline
+// (-j N) hashes each packet to a worker that decodes it anyway, so the
+// reading goroutine, the serial part of that pipeline, does not decode
+// the TCP header twice. Files and Live have it.
+type RawTCP interface {
+	RawTCP()
 }
 
 // ErrNoPacket is a live source's "nothing yet": the pipeline uses the pause

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -140,7 +141,7 @@ type delayed struct {
 
 func (d *delayLine) push(seg *capture.Segment, now time.Time) {
 	c := cloneSegment(seg)
-	d.bytes += len(c.TCP.Contents) + len(c.TCP.Payload)
+	d.bytes += len(c.Raw)
 	d.q = append(d.q, delayed{c, now})
 }
 
@@ -154,7 +155,7 @@ func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
 		}
 		d.q[d.head] = delayed{}
 		d.head++
-		d.bytes -= len(e.seg.TCP.Contents) + len(e.seg.TCP.Payload)
+		d.bytes -= len(e.seg.Raw)
 		add(e.seg)
 	}
 	if d.head == len(d.q) {
@@ -166,23 +167,15 @@ func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
 }
 
 // cloneSegment copies what a Segment holds of the source's buffer: the
-// TCP header and payload are copied into one buffer and decoded again from
-// it, so that every slice the decoded header keeps (options, and the
-// ports TransportFlow reads) points into the copy, not into the capture
-// ring the next packets overwrite.
+// TCP header and payload (Raw) are copied and decoded again from the copy,
+// so that every slice the decoded header keeps (options, and the ports
+// TransportFlow reads) points into the copy, not into the capture ring
+// the next packets overwrite. The decode cannot fail: the capture checked
+// what DecodeFromBytes checks (capture.RawTCP).
 func cloneSegment(seg *capture.Segment) *capture.Segment {
 	c := *seg
-	buf := make([]byte, 0, len(seg.TCP.Contents)+len(seg.TCP.Payload))
-	buf = append(append(buf, seg.TCP.Contents...), seg.TCP.Payload...)
+	c.Raw = bytes.Clone(seg.Raw)
 	c.TCP = layers.TCP{}
-	if err := c.TCP.DecodeFromBytes(buf, gopacket.NilDecodeFeedback); err != nil {
-		// It decoded once from the same bytes; keep a copy that at least
-		// owns its payload.
-		c.TCP = seg.TCP
-		c.TCP.Payload = buf[len(seg.TCP.Contents):]
-	}
-	// DecodeFromBytes takes the payload from the data offset; a segment
-	// the capture cut keeps the payload the capture gave it.
-	c.TCP.Payload = buf[len(seg.TCP.Contents):]
+	_ = c.TCP.DecodeFromBytes(c.Raw, gopacket.NilDecodeFeedback)
 	return &c
 }

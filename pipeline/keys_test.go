@@ -21,16 +21,18 @@ func TestCloneSegmentOwnsItsBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ring := buf.Bytes()
-	var seg capture.Segment
-	if err := seg.TCP.DecodeFromBytes(ring, gopacket.NilDecodeFeedback); err != nil {
-		t.Fatal(err)
-	}
+	// As a raw source (-j N) gives it: the ports and the bytes.
+	seg := capture.Segment{Raw: ring}
+	seg.TCP.SrcPort, seg.TCP.DstPort = 40000, 443
 	c := cloneSegment(&seg)
 	for i := range ring {
 		ring[i] = 0x77 // the ring is reused
 	}
 	if got := c.TCP.TransportFlow().String(); got != "40000->443" {
 		t.Errorf("TransportFlow %s, want 40000->443", got)
+	}
+	if string(c.Raw[len(c.Raw)-5:]) != "hello" {
+		t.Errorf("clone's Raw %q", c.Raw)
 	}
 	if string(c.TCP.Payload) != "hello" || c.TCP.Seq != 7 || len(c.TCP.Options) != 3 || c.TCP.Options[2].OptionData[0] != 1 {
 		t.Errorf("clone: payload %q seq %d options %v", c.TCP.Payload, c.TCP.Seq, c.TCP.Options)

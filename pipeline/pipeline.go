@@ -131,6 +131,9 @@ func analyze(cfg Config, src capture.Source, out report.Writer, k *keys) (*Resul
 	var be backend
 	if cfg.Workers > 1 {
 		sh := newSharded(cfg, l.sink)
+		if r, ok := src.(capture.RawTCP); ok {
+			r.RawTCP() // each worker decodes its own packets' TCP headers
+		}
 		k.sync = sh.barrier
 		be = sh
 	} else {

@@ -28,7 +28,10 @@ import (
 //
 // Packets cross goroutines in batches: the source reuses its buffers, so
 // the TCP bytes are copied once into the batch's slab. That copy is the
-// price of parallelism; -j 1 (serial.go) goes without it.
+// price of parallelism; -j 1 (serial.go) goes without it. The loop's
+// goroutine is the serial part, so it does as little as it can: the
+// source leaves TCP headers undecoded (capture.RawTCP), the hash is taken
+// from the addresses and raw ports, and each worker decodes its own.
 
 const (
 	batchPackets = 512
@@ -199,14 +202,16 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 		}
 		s.advanced = sec
 	}
-	i := int(reassembly.FlowHash(seg.Net, seg.TCP.TransportFlow()) % uint64(s.workers))
+	// The source leaves the TCP header undecoded (capture.RawTCP): the
+	// worker decodes it from the copy, and the hash needs only the ports.
+	tr := gopacket.NewFlow(layers.EndpointTCPPort, seg.Raw[0:2], seg.Raw[2:4])
+	i := int(reassembly.FlowHash(seg.Net, tr) % uint64(s.workers))
 	b := s.get(i)
 	if len(b.items) == 0 && s.stream {
 		b.first = time.Now()
 	}
 	off := len(b.slab)
-	b.slab = append(b.slab, seg.TCP.Contents...)
-	b.slab = append(b.slab, seg.TCP.Payload...)
+	b.slab = append(b.slab, seg.Raw...)
 	ci := seg.CI
 	ci.AncillaryData = nil
 	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off,
@@ -274,7 +279,7 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 				continue // the clock alone (sharded.add)
 			}
 			if tcp.DecodeFromBytes(b.slab[it.off:it.off+it.n], gopacket.NilDecodeFeedback) != nil {
-				continue // decoded once already; cannot fail on the same bytes
+				continue // cannot fail: capture checked what it checks (capture.RawTCP)
 			}
 			asm.AddFrom(it.net, &tcp, it.ci, it.from)
 		}

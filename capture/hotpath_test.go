@@ -1,0 +1,202 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
+)
+
+// TestPcapRecordsAsPcapgo holds the in-place record read of classic pcap
+// (source.nextPcap) to pcapgo's ZeroCopyReadPacketData, which it replaces
+// on the hot path: every record of every classic pcap committed under
+// pcaps/ (real peers, crafted and hostile captures) and of the record
+// shapes no peer wrote (nanosecond and big-endian files, a record longer
+// than the read buffer) must give the same bytes, timestamp and lengths,
+// and the files must end at the same record.
+func TestPcapRecordsAsPcapgo(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b := make([]byte, 4)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if n, _ := io.ReadFull(f, b); n == 4 {
+			switch binary.LittleEndian.Uint32(b) {
+			case 0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1:
+				files = append(files, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d classic pcap files under pcaps/, want the committed ones", len(files))
+	}
+	dir := t.TempDir()
+	big := make([]byte, 200_000) // longer than the 64 KiB probe buffer
+	for i := range big {
+		big[i] = byte(i)
+	}
+	for i, h := range []testkit.PcapHeader{
+		{LinkType: layers.LinkTypeEthernet, Snaplen: 262144},
+		{LinkType: layers.LinkTypeEthernet, Snaplen: 262144, Nanos: true, BigEndian: true},
+		{LinkType: layers.LinkTypeRaw, Snaplen: 262144, Nanos: true},
+		{LinkType: layers.LinkTypeRaw, Snaplen: 262144, BigEndian: true},
+	} {
+		frame := srcP4.eth(t)
+		recs := []testkit.Packet{
+			{Data: frame, Time: srcT0.Add(123456789)},
+			{Data: big, Length: len(big) + 10, Time: srcT0.Add(2e9 + 999999999)},
+			{Data: frame[:20], Length: len(frame), Time: srcT0.Add(3e9)},
+		}
+		b := testkit.Pcap(h, recs...)
+		for j, c := range [][]byte{b, b[:len(b)-7]} { // whole, and the last record cut short
+			name := filepath.Join(dir, "shape"+string(rune('a'+i))+string(rune('0'+j))+".pcap")
+			if err := os.WriteFile(name, c, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, name)
+		}
+	}
+	for _, name := range files {
+		for _, size := range []int{readBufferSize, probeBufferSize} {
+			comparePcapRecords(t, name, size)
+		}
+	}
+}
+
+func comparePcapRecords(t *testing.T, name string, size int) {
+	t.Helper()
+	src, err := openFile(name, &buffers{size: size}, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer src.close()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ref, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: pcapgo: %v", name, err)
+	}
+	ref.SetSnaplen(maxRecord)
+	for n := 1; ; n++ {
+		data, ci, _, err := src.next()
+		want, wci, werr := ref.ReadPacketData()
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("%s (buffer %d) record %d: error %v, pcapgo's %v", name, size, n, err, werr)
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) != (werr == io.EOF) {
+				t.Fatalf("%s (buffer %d) record %d: end %v, pcapgo's %v", name, size, n, err, werr)
+			}
+			return
+		}
+		if !bytes.Equal(data, want) || !ci.Timestamp.Equal(wci.Timestamp) ||
+			ci.CaptureLength != wci.CaptureLength || ci.Length != wci.Length {
+			t.Fatalf("%s (buffer %d) record %d: %d bytes at %v (%d/%d), pcapgo %d bytes at %v (%d/%d)", name, size, n,
+				len(data), ci.Timestamp, ci.CaptureLength, ci.Length, len(want), wci.Timestamp, wci.CaptureLength, wci.Length)
+		}
+	}
+}
+
+// TestRawTCPAsDecoded: with RawTCP, Files gives the same segments (count,
+// ports, flow, Cut, timestamps, stats) with Raw equal to the decoded
+// header and payload, on every committed capture, pcapng and gzip
+// included.
+func TestRawTCPAsDecoded(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng") || strings.HasSuffix(path, ".gz")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d captures under pcaps/, want the committed ones", len(files))
+	}
+	for _, name := range files {
+		dec, err := OpenFiles([]string{name}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := OpenFiles([]string{name}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw.RawTCP()
+		for n := 1; ; n++ {
+			a, aerr := dec.Next()
+			b, berr := raw.Next()
+			if (aerr == nil) != (berr == nil) || aerr != nil && aerr.Error() != berr.Error() {
+				t.Fatalf("%s segment %d: errors %v and %v", name, n, aerr, berr)
+			}
+			if aerr == io.EOF {
+				break
+			}
+			if aerr != nil {
+				continue
+			}
+			whole := append(bytes.Clone(a.TCP.Contents), a.TCP.Payload...)
+			if !bytes.Equal(a.Raw, whole) || !bytes.Equal(b.Raw, whole) || a.Net != b.Net || a.Cut != b.Cut ||
+				a.TCP.SrcPort != b.TCP.SrcPort || a.TCP.DstPort != b.TCP.DstPort || !a.CI.Timestamp.Equal(b.CI.Timestamp) || a.Packet != b.Packet {
+				t.Fatalf("%s segment %d differs: decoded %v %v:%d->%d cut %v, raw %v %v:%d->%d cut %v", name, n,
+					a.Packet, a.Net, a.TCP.SrcPort, a.TCP.DstPort, a.Cut, b.Packet, b.Net, b.TCP.SrcPort, b.TCP.DstPort, b.Cut)
+			}
+		}
+		if dec.Stats() != raw.Stats() {
+			t.Errorf("%s: stats %+v and %+v", name, dec.Stats(), raw.Stats())
+		}
+		dec.Close()
+		raw.Close()
+	}
+}
+
+// TestRawTCPChecksAsGopacket: what decoder.tcp checks before it leaves a
+// header undecoded is exactly what makes gopacket's DecodeFromBytes fail
+// (bad option lengths do not: gopacket stops reading options there), so a
+// worker's decode of a raw segment cannot fail.
+func TestRawTCPChecksAsGopacket(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200_000 {
+		p := make([]byte, rng.IntN(80))
+		for j := range p {
+			p[j] = byte(rng.Uint32())
+		}
+		if len(p) > 12 && i%2 == 0 {
+			p[12] = byte(5+rng.IntN(4)) << 4 // plausible data offsets half the time
+		}
+		var d decoder
+		d.raw = true
+		ok := d.tcp(p, false, false) == isTCP
+		var tcp layers.TCP
+		if want := tcp.DecodeFromBytes(p, gopacket.NilDecodeFeedback) == nil; ok != want {
+			t.Fatalf("% x: raw check %v, DecodeFromBytes %v", p, ok, want)
+		}
+	}
+}
