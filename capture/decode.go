@@ -16,6 +16,7 @@ type decoder struct {
 	filter *filter.Filter
 	fpkt   filter.Packet
 	raw    bool // see RawTCP
+	tcpDec TCPDecoder
 }
 
 // RawTCP implements the RawTCP interface (Files and Live embed decoder).
@@ -46,8 +47,7 @@ func (d *decoder) matches() bool {
 // either byte order, does not skip IPv6 extension headers into TCP, would
 // decode later IP fragments as TCP, and reports problems as allocated errors
 // where a verdict is all that is needed. Only the TCP header is decoded by
-// gopacket, into the reused Segment.TCP, whose option slice keeps its
-// capacity across packets.
+// gopacket (TCPDecoder: all but its options), into the reused Segment.TCP.
 
 type verdict uint8
 
@@ -246,25 +246,18 @@ func (d *decoder) tcp(p []byte, cut, fragment bool) verdict {
 	if fragment {
 		bad = notTCP
 	}
-	// The checks TCP.DecodeFromBytes would fail on, made here because its
-	// errors are allocated.
-	if len(p) < 20 {
-		return bad
-	}
-	if off := int(p[12]>>4) * 4; off < 20 || off > len(p) {
+	if !validTCP(p) {
 		return bad
 	}
 	d.seg.Raw = p
 	d.seg.Cut = cut
 	if d.raw {
-		// Only what the filter and the flow hash read; the checks above
-		// are all DecodeFromBytes makes.
+		// Only what the filter and the flow hash read; validTCP made the
+		// checks a worker's Decode makes.
 		d.seg.TCP.SrcPort = layers.TCPPort(binary.BigEndian.Uint16(p))
 		d.seg.TCP.DstPort = layers.TCPPort(binary.BigEndian.Uint16(p[2:]))
 		return isTCP
 	}
-	if d.seg.TCP.DecodeFromBytes(p, gopacket.NilDecodeFeedback) != nil {
-		return bad
-	}
+	d.tcpDec.Decode(&d.seg.TCP, p)
 	return isTCP
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -177,26 +179,99 @@ func TestRawTCPAsDecoded(t *testing.T) {
 	}
 }
 
-// TestRawTCPChecksAsGopacket: what decoder.tcp checks before it leaves a
-// header undecoded is exactly what makes gopacket's DecodeFromBytes fail
-// (bad option lengths do not: gopacket stops reading options there), so a
-// worker's decode of a raw segment cannot fail.
-func TestRawTCPChecksAsGopacket(t *testing.T) {
+// TestTCPDecoderAsGopacket: TCPDecoder accepts exactly what gopacket's
+// DecodeFromBytes accepts (so neither a raw source's check nor a worker's
+// decode can disagree with it), and gives every field gopacket gives but
+// the options: on random bytes, and on every TCP segment of every
+// committed capture.
+func TestTCPDecoderAsGopacket(t *testing.T) {
+	var dec TCPDecoder
+	same := func(p []byte) {
+		t.Helper()
+		var got, want layers.TCP
+		ok := dec.Decode(&got, p)
+		werr := want.DecodeFromBytes(p, gopacket.NilDecodeFeedback)
+		if ok != (werr == nil) {
+			t.Fatalf("% x: Decode %v, DecodeFromBytes %v", p, ok, werr)
+		}
+		if !ok {
+			return
+		}
+		if got.TransportFlow() != want.TransportFlow() {
+			t.Fatalf("% x: TransportFlow %v, want %v", p, got.TransportFlow(), want.TransportFlow())
+		}
+		// The ports TransportFlow reads were compared above; the rest of
+		// what is unexported is the option array gopacket reuses.
+		if d := cmp.Diff(want, got, cmpopts.IgnoreUnexported(layers.TCP{}),
+			cmpopts.IgnoreFields(layers.TCP{}, "Options", "Padding", "Multipath")); d != "" {
+			t.Fatalf("% x: (-gopacket +Decode)\n%s", p, d)
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 200_000 {
+	for i := range 100_000 {
 		p := make([]byte, rng.IntN(80))
 		for j := range p {
 			p[j] = byte(rng.Uint32())
 		}
 		if len(p) > 12 && i%2 == 0 {
-			p[12] = byte(5+rng.IntN(4)) << 4 // plausible data offsets half the time
+			p[12] = byte(5+rng.IntN(4))<<4 | p[12]&0x0f // plausible data offsets half the time
 		}
-		var d decoder
-		d.raw = true
-		ok := d.tcp(p, false, false) == isTCP
-		var tcp layers.TCP
-		if want := tcp.DecodeFromBytes(p, gopacket.NilDecodeFeedback) == nil; ok != want {
-			t.Fatalf("% x: raw check %v, DecodeFromBytes %v", p, ok, want)
-		}
+		same(p)
 	}
+	var files []string
+	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range files {
+		f, err := OpenFiles([]string{name}, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.RawTCP()
+		for {
+			seg, err := f.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				same(seg.Raw)
+				n++
+			}
+		}
+		f.Close()
+	}
+	if n < 10_000 {
+		t.Fatalf("%d segments compared, want the committed captures'", n)
+	}
+}
+
+// BenchmarkTCPDecode: TCPDecoder against gopacket's full decode, on a
+// segment with timestamps (NOP, NOP, TS), as nearly every packet has.
+func BenchmarkTCPDecode(b *testing.B) {
+	p := make([]byte, 32+100)
+	p[12] = 8 << 4
+	copy(p[20:], []byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2})
+	var tcp layers.TCP
+	b.Run("gopacket", func(b *testing.B) {
+		for b.Loop() {
+			if tcp.DecodeFromBytes(p, gopacket.NilDecodeFeedback) != nil {
+				b.Fatal("decode")
+			}
+		}
+	})
+	b.Run("TCPDecoder", func(b *testing.B) {
+		var d TCPDecoder
+		for b.Loop() {
+			if !d.Decode(&tcp, p) {
+				b.Fatal("decode")
+			}
+		}
+	})
 }

@@ -262,6 +262,7 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 		}
 	})
 	var tcp layers.TCP
+	var dec capture.TCPDecoder
 	var last time.Time
 	var held int64
 	defer cfg.Progress.heldNote(0, &held)
@@ -278,8 +279,8 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 			if it.n < 0 {
 				continue // the clock alone (sharded.add)
 			}
-			if tcp.DecodeFromBytes(b.slab[it.off:it.off+it.n], gopacket.NilDecodeFeedback) != nil {
-				continue // cannot fail: capture checked what it checks (capture.RawTCP)
+			if !dec.Decode(&tcp, b.slab[it.off:it.off+it.n]) {
+				continue // cannot fail: capture made the same checks (capture.RawTCP)
 			}
 			asm.AddFrom(it.net, &tcp, it.ci, it.from)
 		}
