@@ -86,10 +86,10 @@ func TestRead(t *testing.T) {
 		},
 		{
 			// A fuzzer found the separators of the parser and of a plain
-			// reading apart: ASCII white space separates (Wireshark strips it
-			// from a line's ends), so a stray CR, VT or FF costs no secret and
-			// the later line still wins; NBSP is text, so that line is short
-			// a field.
+			// reading apart: runs of ASCII white space separate (more
+			// lenient than Wireshark), so a stray CR, VT or FF costs no
+			// secret and the later line still wins; NBSP is text, so that
+			// line is short a field.
 			name: "ascii white space separates, nbsp does not",
 			in: "CLIENT_RANDOM " + cr1 + " " + sec48 + "\n" +
 				"CLIENT_RANDOM\v" + cr1 + "\f" + sec48b + "\r\r\n" +

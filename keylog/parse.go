@@ -202,10 +202,10 @@ func (p *parser) malformed(format string, args ...any) {
 	p.shown++
 }
 
-// splitFields appends to f the fields of line separated by ASCII white
-// space (space, tab, VT, FF, CR: what Wireshark's g_strstrip trims from a
-// key log line, so a stray CR or a trailing tab costs no secret; a
-// non-ASCII space such as NBSP is not a separator), at most cap(f) of them
+// splitFields appends to f the fields of line separated by runs of ASCII
+// white space (space, tab, VT, FF, CR: more lenient than Wireshark, whose
+// pattern wants single spaces, so that a stray CR or a trailing tab costs
+// no secret; a non-ASCII space such as NBSP is not a separator), at most cap(f) of them
 // (the last holds the rest, so a line with too many fields is still told
 // apart): bytes.Fields without its allocation or its Unicode spaces, for
 // the key logs of large benchmark runs.
