@@ -47,7 +47,8 @@ func (d *decoder) matches() bool {
 // either byte order, does not skip IPv6 extension headers into TCP, would
 // decode later IP fragments as TCP, and reports problems as allocated errors
 // where a verdict is all that is needed. Only the TCP header is decoded by
-// gopacket (TCPDecoder: all but its options), into the reused Segment.TCP.
+// gopacket (TCPDecoder: all but its options), into the reused Segment.TCP,
+// unless the source is raw (RawTCP).
 
 type verdict uint8
 

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -29,7 +28,8 @@ type source struct {
 	done bool
 
 	// Classic pcap: the pcap header, parsed here so that each record header
-	// can be checked before pcapgo allocates and reads the record.
+	// can be checked, and the record read in place (nextPcap), without
+	// pcapgo, which reads only records longer than the buffer.
 	big    bool // also the byte order of the current pcapng section
 	link   layers.LinkType
 	maxCap uint32
@@ -203,10 +203,10 @@ func (s *source) close() error {
 // readAhead reads the first record now and keeps it for the first next.
 func (s *source) readAhead() {
 	a := &s.ahead
+	// The record may lie in the read buffer (nextPcap): it stays valid
+	// because standard input has buffers of its own and nothing reads it
+	// before next returns the record.
 	a.data, a.ci, a.link, a.err = s.next()
-	// The record may lie in the read buffer, which reading on would
-	// reuse: the one record kept is copied.
-	a.data = bytes.Clone(a.data)
 	a.valid = true
 }
 

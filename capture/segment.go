@@ -44,7 +44,10 @@ type Source interface {
 // checked to be a TCP header gopacket decodes. The sharded pipeline
 // (-j N) hashes each packet to a worker that decodes it anyway, so the
 // reading goroutine, the serial part of that pipeline, does not decode
-// the TCP header twice. Files and Live have it.
+// the TCP header twice. Files and Live have it. It lasts for the rest of
+// the source's life, and TCP.TransportFlow is then empty (gopacket sets
+// the slices it reads only when it decodes): it is for the one consumer
+// that owns the source.
 type RawTCP interface {
 	RawTCP()
 }

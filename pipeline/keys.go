@@ -174,7 +174,7 @@ func (d *delayLine) release(now time.Time, add func(*capture.Segment)) {
 // what DecodeFromBytes checks (capture.RawTCP).
 func cloneSegment(seg *capture.Segment) *capture.Segment {
 	c := *seg
-	c.Raw = bytes.Clone(seg.Raw)
+	c.Raw = bytes.Clone(rawTCP(seg))
 	c.TCP = layers.TCP{}
 	_ = c.TCP.DecodeFromBytes(c.Raw, gopacket.NilDecodeFeedback)
 	return &c

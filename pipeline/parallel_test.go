@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/report"
 )
@@ -67,5 +68,50 @@ func TestParallelNotVacuous(t *testing.T) {
 	w.Close(nil)
 	if res.Stats.TLSConns != 8 || strings.Count(buf.String(), "\n") != 9 {
 		t.Fatalf("want 8 rows from multi.pcap with -j 3, got %d:\n%s", res.Stats.TLSConns, buf.String())
+	}
+}
+
+// decodedOnly is a Source from outside capture: it decodes into
+// Segment.TCP only (no Raw) and has no RawTCP mode.
+type decodedOnly struct {
+	f   *capture.Files
+	seg capture.Segment
+}
+
+func (d *decodedOnly) Next() (*capture.Segment, error) {
+	seg, err := d.f.Next()
+	if err != nil {
+		return seg, err
+	}
+	d.seg = *seg
+	d.seg.Raw = nil
+	return &d.seg, nil
+}
+func (d *decodedOnly) Stats() capture.Stats { return d.f.Stats() }
+func (d *decodedOnly) Close() error         { return d.f.Close() }
+
+// TestShardedTakesAnySource: Analyze takes any Source; one that fills only
+// Segment.TCP (a review found -j N reading Segment.Raw alone, and
+// panicking) gives -j 3 the rows of -j 1.
+func TestShardedTakesAnySource(t *testing.T) {
+	name := filepath.Join("..", "pcaps", "real", "multi.pcap")
+	run := func(workers int) string {
+		f, err := capture.OpenFiles([]string{name}, nil, capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		w := report.NewWriter(&buf, report.FormatCSV, report.Options{})
+		if _, err := Analyze(Config{Workers: workers}, &decodedOnly{f: f}, w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(nil); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	one, three := run(1), run(3)
+	if strings.Count(one, "\n") < 3 || one != three {
+		t.Errorf("-j 1:\n%s\n-j 3:\n%s", one, three)
 	}
 }

@@ -204,14 +204,15 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	}
 	// The source leaves the TCP header undecoded (capture.RawTCP): the
 	// worker decodes it from the copy, and the hash needs only the ports.
-	tr := gopacket.NewFlow(layers.EndpointTCPPort, seg.Raw[0:2], seg.Raw[2:4])
+	raw := rawTCP(seg)
+	tr := gopacket.NewFlow(layers.EndpointTCPPort, raw[0:2], raw[2:4])
 	i := int(reassembly.FlowHash(seg.Net, tr) % uint64(s.workers))
 	b := s.get(i)
 	if len(b.items) == 0 && s.stream {
 		b.first = time.Now()
 	}
 	off := len(b.slab)
-	b.slab = append(b.slab, seg.Raw...)
+	b.slab = append(b.slab, raw...)
 	ci := seg.CI
 	ci.AncillaryData = nil
 	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off,
@@ -220,6 +221,16 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 		(s.stream && time.Since(b.first) > batchAge) {
 		s.send(i)
 	}
+}
+
+// rawTCP is the segment's TCP header and payload: Segment.Raw, which
+// capture's sources fill, or, from a Source that decodes only into
+// Segment.TCP (Analyze takes any), a copy of its Contents and Payload.
+func rawTCP(seg *capture.Segment) []byte {
+	if seg.Raw != nil {
+		return seg.Raw
+	}
+	return append(append([]byte(nil), seg.TCP.Contents...), seg.TCP.Payload...)
 }
 
 // barrier returns once every worker has handled every packet sent so
