@@ -180,8 +180,11 @@ func (l *loop) noteTimeJump(seg *capture.Segment, latest time.Time, idle time.Du
 		return
 	}
 	t := seg.CI.Timestamp
-	back := t.Before(latest.Add(-maxTimeJump))
-	if !back && !t.After(latest.Add(idle)) {
+	// One Sub rather than two Adds, on every packet (Sub saturates, which
+	// keeps the comparisons right for jumps of centuries).
+	d := t.Sub(latest)
+	back := d < -maxTimeJump
+	if !back && d <= idle {
 		return
 	}
 	// Once per file and direction: look that up before formatting

@@ -82,16 +82,19 @@ type progress struct {
 // sharded is the back end of -j N: the dispatcher side runs in the loop's
 // goroutine, the workers and the merger in their own.
 type sharded struct {
-	stream   bool
-	workers  int
-	cur      []*batch // the batch being filled, per worker
-	inbox    []chan *batch
-	free     chan *batch
-	results  chan progress
-	wg       sync.WaitGroup
-	merged   chan reassembly.Stats // the merger's sum of the workers' counters
-	advanced time.Time             // capture time every worker was last moved to
-	latest   time.Time             // the loop's latest capture time
+	stream  bool
+	workers int
+	cur     []*batch // the batch being filled, per worker
+	inbox   []chan *batch
+	free    chan *batch
+	results chan progress
+	wg      sync.WaitGroup
+	merged  chan reassembly.Stats // the merger's sum of the workers' counters
+	// next is the whole second after the capture time every worker was
+	// last moved to: until latest reaches it no worker needs moving
+	// (Truncate on every packet was 7% of a bulk run).
+	next   time.Time
+	latest time.Time // the loop's latest capture time
 }
 
 func newSharded(cfg Config, sink *rowSink) *sharded {
@@ -185,7 +188,8 @@ func (s *sharded) idle(now time.Time) {
 
 func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	s.latest = latest
-	if sec := latest.Truncate(time.Second); sec.After(s.advanced) {
+	if !latest.Before(s.next) {
+		sec := latest.Truncate(time.Second)
 		// Move every worker's clock to the capture's, in order with its
 		// packets, each time it passes a whole second: the idle timers
 		// check at whole multiples of reassembly's flushEvery (10 s),
@@ -200,7 +204,7 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 				s.send(j)
 			}
 		}
-		s.advanced = sec
+		s.next = sec.Add(time.Second)
 	}
 	// The source leaves the TCP header undecoded (capture.RawTCP): the
 	// worker decodes it from the copy, and the hash needs only the ports.

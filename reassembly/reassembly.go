@@ -111,6 +111,7 @@ type Assembler struct {
 	emit      func(*Result)
 	stats     Stats
 	lastFlush time.Time
+	nextFlush time.Time // lastFlush + flushEvery
 	now       time.Time // the latest time given to Tick (Result.Seen)
 	ctx       context
 	origin    Origin     // of the packet being added, for a connection it opens
@@ -214,6 +215,11 @@ func (a *Assembler) Tick(now time.Time) {
 	if now.After(a.now) {
 		a.now = now
 	}
+	// Nothing is due before the next multiple of flushEvery (Truncate on
+	// every packet was 6% of a bulk run's workers).
+	if now.Before(a.nextFlush) {
+		return
+	}
 	b := now.Truncate(flushEvery)
 	if !b.After(a.lastFlush) {
 		return
@@ -233,7 +239,7 @@ func (a *Assembler) Tick(now time.Time) {
 			delete(a.done, FlowHash(s.key[0], s.key[1]))
 		}
 	}
-	a.lastFlush = b
+	a.lastFlush, a.nextFlush = b, b.Add(flushEvery)
 }
 
 // keepIdled remembers a connection the idle timeout closes with its
