@@ -46,6 +46,10 @@ type Config struct {
 	// Workers shards connections over that many goroutines (-j); 0 or 1
 	// runs everything in the caller's goroutine.
 	Workers int
+	// AutoWorkers says Workers is a default, not asked for: RunCaptures
+	// then analyses a single capture that looks like bulk transfer with
+	// one worker, where sharding would only cost (workers.go).
+	AutoWorkers bool
 	// Start is when the run began, for RunStats.Duration; zero means when
 	// Run or Analyze was called.
 	Start time.Time

@@ -40,6 +40,9 @@ func RunCaptures(cfg Config, caps []Capture, out report.Writer) (*Result, error)
 	}
 	if len(caps) == 1 {
 		cfg.Files = caps[0].Files
+		if cfg.AutoWorkers && cfg.Workers > 1 && fewConnections(cfg.Files, cfg.Capture) {
+			cfg.Workers = 1
+		}
 		res, err := runFiles(cfg, out, base)
 		if res != nil {
 			res.Stats.Captures = 1

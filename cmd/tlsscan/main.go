@@ -52,8 +52,9 @@ flags:
   --duration D       stop after D (e.g. 30s, 5m): live, of wall time;
                      reading files, of capture time in each capture
   -w FILE            live: also write the captured packets to a pcap FILE
-  -j N               analyze with N workers (default: number of CPUs);
-                     the output is the same for every N
+  -j N               analyze with N workers (default: number of CPUs, or
+                     1 for a capture of a few long connections); the
+                     output is the same for every N
   --max-conns N      track at most N connections at once (default 100000,
                      about 1 KB each); past it the least recently active
                      are evicted and counted in the summary
@@ -431,10 +432,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Stream:  live,
 		MaxRows: *count,
 		Workers: *jobs,
-		Start:   start,
-		KeyLogs: keyLogs,
-		KeyWait: *keyWait,
-		CARoots: caRoots,
+		// Without -j, a capture of a few long connections gets one
+		// worker (pipeline/workers.go).
+		AutoWorkers: !flagSet(fs, "j"),
+		Start:       start,
+		KeyLogs:     keyLogs,
+		KeyWait:     *keyWait,
+		CARoots:     caRoots,
 	}
 	cfg.Reassembly.MaxConns = *maxConns
 	cfg.Reassembly.MaxBuffered = maxBuffered
@@ -700,4 +704,11 @@ func parseSize(s string) (int64, bool) {
 		return 0, false
 	}
 	return v * mult, true
+}
+
+// flagSet reports whether the command line gave the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
