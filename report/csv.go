@@ -139,13 +139,16 @@ func csvNeedsQuotes(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == ',' || c == '"' || c == '\r' || c == '\n' {
+		if csvSpecial[s[i]] {
 			return true
 		}
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)
 }
+
+// csvSpecial marks the bytes that make a field quoted.
+var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
 
 // uint writes a number: never quoted.
 func (w *csvWriter) uint(n uint64) {
@@ -166,7 +169,7 @@ func (w *csvWriter) count(n int) {
 func (w *csvWriter) ts(t time.Time) {
 	w.sep()
 	if !t.IsZero() {
-		w.bw.Write(t.UTC().AppendFormat(w.bw.AvailableBuffer(), tsLayout))
+		w.bw.Write(appendTS(w.bw.AvailableBuffer(), t))
 	}
 }
 

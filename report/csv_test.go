@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -87,4 +88,28 @@ func FuzzCSVField(f *testing.F) {
 			t.Errorf("%q, %q: wrote %q, encoding/csv %q", a, b, got.String(), want.String())
 		}
 	})
+}
+
+// TestAppendTS: the hand-written timestamp layout is AppendFormat's, over
+// random instants of years 0 to 9999 and zones, the edges of the years it
+// writes by hand, and years it leaves to AppendFormat.
+func TestAppendTS(t *testing.T) {
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 3, 17, 8, 9, 1500, time.FixedZone("x", -5*3600)),
+		time.Unix(0, 0),
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100_000 {
+		sec := rng.Int64N(253402300800) - 62135596800 // years 0001 to 9999
+		times = append(times, time.Unix(sec, rng.Int64N(1e9)).In(time.FixedZone("z", rng.IntN(50000)-25000)))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTS(nil, tm)), tm.UTC().Format(tsLayout); got != want {
+			t.Fatalf("appendTS(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }
