@@ -71,8 +71,16 @@ const MaxWarnings = 100
 // lock, so that reading a large file does not hold lookups up for long.
 const batchLen = 256
 
-// randomLen is the length of a ClientHello random.
-const randomLen = 32
+// randomLen is the length of a ClientHello random; maxSecretLen that of
+// the longest secret (48 bytes: a master secret, or a SHA-384 suite's).
+const (
+	randomLen    = 32
+	maxSecretLen = 48
+)
+
+// entryBytes is what a secret costs in memory besides its bytes: its map
+// entry (key and span) with the map's overhead.
+const entryBytes = 72
 
 // key is what a secret is found by.
 type key struct {
@@ -82,9 +90,19 @@ type key struct {
 
 // Log holds the secrets of one or more key logs. The zero value is an
 // empty Log ready to use.
+//
+// The secrets' bytes are kept one after another in arena, and the map
+// holds where: neither has a pointer in it, so the garbage collector
+// never scans them. A key log of a busy capture holds a few hundred
+// thousand secrets; as a map of slices it took the collector a third of
+// a key-logged run. Replacing a secret appends its new bytes, and the
+// arena is only ever appended to: a slice Secret returned stays valid and
+// unchanged when the arena grows into a new array.
 type Log struct {
 	mu      sync.RWMutex
-	secrets map[key][]byte
+	secrets map[key]span
+	arena   []byte
+	live    int // bytes of arena that secrets point to
 	stats   Stats
 	max     int // MaxEntries when 0; tests lower it
 	sources int // key logs read or followed, empty ones included
@@ -92,6 +110,17 @@ type Log struct {
 }
 
 var _ tlsparse.Keys = (*Log)(nil)
+
+// span is where a secret's bytes are in a Log's arena.
+type span struct {
+	off uint32
+	n   uint8
+}
+
+func (l *Log) bytesOf(s span) []byte {
+	end := int(s.off) + int(s.n)
+	return l.arena[s.off:end:end]
+}
 
 // Stats counts what a Log has read, over all its Reads and Tails.
 type Stats struct {
@@ -124,11 +153,15 @@ func (l *Log) Secret(label tlsparse.SecretLabel, clientRandom []byte) ([]byte, b
 	k := key{label: label, random: [randomLen]byte(clientRandom)}
 	l.mu.RLock()
 	s, ok := l.secrets[k]
+	var b []byte
+	if ok {
+		b = l.bytesOf(s)
+	}
 	l.mu.RUnlock()
 	if !ok && l.parent != nil {
 		return l.parent.Secret(label, clientRandom)
 	}
-	return s, ok
+	return b, ok
 }
 
 // Given reports whether any key log was read into l (by Read, ReadBytes or
@@ -140,6 +173,14 @@ func (l *Log) Given() bool {
 	given := l.sources > 0
 	l.mu.RUnlock()
 	return given || l.parent != nil && l.parent.Given()
+}
+
+// Bytes is about how much memory the secrets held take (for a run's
+// memory limit: pipeline counts it as held), the parent's not included.
+func (l *Log) Bytes() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return int64(cap(l.arena)) + int64(len(l.secrets))*entryBytes
 }
 
 // Len returns the number of secrets held.
@@ -194,23 +235,46 @@ func (l *Log) ReadBytes(b []byte, name string) []Warning {
 	return p.warns
 }
 
+// store appends a secret to the arena. Replaced secrets leave their old
+// bytes behind; once those are more than the live ones and a MiB, the
+// live ones are copied into a new arena (a slice returned earlier keeps
+// the old array), so a key log that replaces one secret again and again
+// cannot grow the arena without bound.
+func (l *Log) store(secret []byte) span {
+	if len(l.arena)+len(secret) > 2*l.live+1<<20 {
+		arena := make([]byte, 0, l.live+1<<20)
+		for k, s := range l.secrets {
+			l.secrets[k] = span{off: uint32(len(arena)), n: s.n}
+			arena = append(arena, l.bytesOf(s)...)
+		}
+		l.arena = arena
+	}
+	s := span{off: uint32(len(l.arena)), n: uint8(len(secret))}
+	l.arena = append(l.arena, secret...)
+	l.live += len(secret)
+	return s
+}
+
 // add stores a batch of entries and counts what the parser saw. It
 // returns the line of the first entry dropped for want of room, or 0.
 func (l *Log) add(batch []entry, seen Stats) (droppedAt int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.secrets == nil {
-		l.secrets = make(map[key][]byte)
+		l.secrets = make(map[key]span)
 	}
 	max := l.max
 	if max <= 0 {
 		max = MaxEntries
 	}
-	for _, e := range batch {
+	for i := range batch {
+		e := &batch[i]
+		secret := e.secret[:e.n]
 		if old, ok := l.secrets[e.key]; ok {
-			if !bytes.Equal(old, e.secret) {
+			if !bytes.Equal(l.bytesOf(old), secret) {
 				// Never modify old in place: a lookup may hold it.
-				l.secrets[e.key] = e.secret
+				l.live -= int(old.n)
+				l.secrets[e.key] = l.store(secret)
 				l.stats.Replaced++
 			}
 			continue
@@ -222,7 +286,7 @@ func (l *Log) add(batch []entry, seen Stats) (droppedAt int) {
 			}
 			continue
 		}
-		l.secrets[e.key] = e.secret
+		l.secrets[e.key] = l.store(secret)
 	}
 	l.stats.Lines += seen.Lines
 	l.stats.Accepted += seen.Accepted

@@ -1,6 +1,7 @@
 package keylog
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -422,4 +423,58 @@ func BenchmarkRead(b *testing.B) {
 	for b.Loop() {
 		New().ReadBytes(text, "f")
 	}
+}
+
+// TestArena: a secret returned earlier keeps its bytes while the arena
+// grows and is compacted, and a key log that replaces one secret again
+// and again keeps the arena bounded (the map of slices it replaced let
+// the collector free old secrets; the arena must compact them away).
+func TestArena(t *testing.T) {
+	l := New()
+	l.ReadBytes([]byte("CLIENT_RANDOM "+cr1+" "+sec48+"\n"), "f")
+	first, ok := l.Secret(tlsparse.SecretMaster, mustHex(t, cr1))
+	if !ok {
+		t.Fatal("no secret")
+	}
+	keep := bytes.Clone(first)
+	var b strings.Builder
+	for i := range 200_000 {
+		sec := sec48
+		if i%2 == 0 {
+			sec = sec48b
+		}
+		fmt.Fprintf(&b, "CLIENT_RANDOM %s %s\n", cr1, sec)
+		if i%20 == 0 {
+			fmt.Fprintf(&b, "CLIENT_TRAFFIC_SECRET_0 %064x %s\n", i, sec32)
+		}
+	}
+	l.ReadBytes([]byte(b.String()), "g")
+	if !bytes.Equal(first, keep) {
+		t.Error("a secret returned before the arena grew changed")
+	}
+	if got, _ := l.Secret(tlsparse.SecretMaster, mustHex(t, cr1)); !bytes.Equal(got, mustHex(t, sec48)) {
+		t.Errorf("replaced secret %x, want the last line's", got)
+	}
+	for _, i := range []int{0, 20, 100_000, 199_980} {
+		if got, ok := l.Secret(tlsparse.SecretClientTraffic0, mustHex(t, fmt.Sprintf("%064x", i))); !ok || !bytes.Equal(got, mustHex(t, sec32)) {
+			t.Errorf("secret %d: %x, %v", i, got, ok)
+		}
+	}
+	// 10,001 live secrets of 32 or 48 bytes: the 200,000 replacements
+	// of the master secret (9.6 MB) must not all stay.
+	if live, n := 10_000*32+48, cap(l.arena); n > 2*live+2<<20 {
+		t.Errorf("arena of %d bytes for %d live", n, live)
+	}
+	if got := l.Bytes(); got < int64(l.Len())*entryBytes {
+		t.Errorf("Bytes %d for %d secrets", got, l.Len())
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

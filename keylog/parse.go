@@ -32,7 +32,8 @@ func (w Warning) String() string { return w.Error() }
 // entry is a secret read from a line, not yet stored.
 type entry struct {
 	key
-	secret []byte
+	secret [maxSecretLen]byte
+	n      uint8 // the secret's length
 	line   int
 }
 
@@ -160,8 +161,8 @@ func (p *parser) parse(line []byte) {
 		p.malformed("%s: secret has %d hex digits, want %s", label, n, want)
 		return
 	}
-	e.secret = make([]byte, len(f[2])/2)
-	if _, err := hex.Decode(e.secret, f[2]); err != nil {
+	e.n = uint8(len(f[2]) / 2)
+	if _, err := hex.Decode(e.secret[:e.n], f[2]); err != nil {
 		p.malformed("%s: secret is not hex", label)
 		return
 	}
@@ -182,7 +183,7 @@ func (p *parser) commit() {
 		}
 		p.warns = append(p.warns, Warning{p.name, at, fmt.Sprintf("key log full at %d secrets: this and later new secrets are dropped", max)})
 	}
-	clear(p.batch) // let go of the secrets: the Log holds them now
+	clear(p.batch) // wipe the secrets' copies: the Log holds them now
 	p.batch = p.batch[:0]
 	p.seen = Stats{}
 }

@@ -39,13 +39,20 @@ type keys struct {
 	// sync, with -j > 1, waits for the workers to catch up with the
 	// packets read so far before the key log changes (sharded.barrier).
 	sync func()
+	// progress gets what the key log holds (Progress.Held: the soft
+	// memory limit must leave room for it); held is what it got last.
+	progress *Progress
+	held     int64
 }
+
+// noteHeld tells Progress what the key log holds now.
+func (k *keys) noteHeld() { k.progress.heldNote(k.log.Bytes(), &k.held) }
 
 // openKeys reads the offline key logs whole, or prepares to follow them
 // live. A file that cannot be read offline is a *UsageError: the run would
 // report every connection keys_missing.
 func openKeys(cfg Config) (*keys, error) {
-	k := &keys{log: keylog.New()}
+	k := &keys{log: keylog.New(), progress: cfg.Progress}
 	for _, name := range cfg.KeyLogs {
 		if cfg.Stream {
 			k.tails = append(k.tails, k.log.Follow(name))
@@ -64,6 +71,7 @@ func openKeys(cfg Config) (*keys, error) {
 	}
 	k.tailErr = make([]string, len(k.tails))
 	k.poll(time.Time{})
+	k.noteHeld()
 	return k, nil
 }
 
@@ -85,6 +93,7 @@ func (k *keys) secretsBlock(typ uint32, data []byte) {
 		k.sync()
 	}
 	k.warnings(k.log.ReadBytes(data, "in a pcapng decryption secrets block"))
+	k.noteHeld()
 }
 
 // poll reads what the followed key logs gained, at most every
@@ -107,6 +116,7 @@ func (k *keys) poll(now time.Time) {
 		}
 		k.tailErr[i] = msg
 	}
+	k.noteHeld()
 }
 
 // DefaultKeyWait is how long a live run with --keylog holds each packet

@@ -18,9 +18,9 @@ type Progress struct {
 	Read    atomic.Uint64
 	Packets atomic.Uint64
 	Rows    atomic.Uint64
-	// Held is what the run's assemblers must keep in memory now
-	// (reassembly.Assembler.Held, summed): tlsscan derives its soft
-	// memory limit from it.
+	// Held is what the run must keep in memory now: its assemblers'
+	// (reassembly.Assembler.Held, summed) and its key log's secrets
+	// (keylog.Log.Bytes). tlsscan derives its soft memory limit from it.
 	Held atomic.Int64
 }
 
