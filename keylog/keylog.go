@@ -95,9 +95,10 @@ type key struct {
 // holds where: neither has a pointer in it, so the garbage collector
 // never scans them. A key log of a busy capture holds a few hundred
 // thousand secrets; as a map of slices it took the collector a third of
-// a key-logged run. Replacing a secret appends its new bytes, and the
-// arena is only ever appended to: a slice Secret returned stays valid and
-// unchanged when the arena grows into a new array.
+// a key-logged run. Replacing a secret appends its new bytes; bytes once
+// written are never written again, and growth or compaction (store) moves
+// the secrets to a new array: a slice Secret returned stays valid and
+// unchanged.
 type Log struct {
 	mu      sync.RWMutex
 	secrets map[key]span

@@ -48,6 +48,16 @@ type keys struct {
 // noteHeld tells Progress what the key log holds now.
 func (k *keys) noteHeld() { k.progress.heldNote(k.log.Bytes(), &k.held) }
 
+// child is the keys of one capture of several: the --keylog secrets of k,
+// and its own for the secrets blocks in its files (keylog.Log.Child).
+func (k *keys) child() *keys {
+	return &keys{log: k.log.Child(), progress: k.progress}
+}
+
+// release takes a capture's own secrets out of Progress.Held when the
+// capture is done with them.
+func (k *keys) release() { k.progress.heldNote(0, &k.held) }
+
 // openKeys reads the offline key logs whole, or prepares to follow them
 // live. A file that cannot be read offline is a *UsageError: the run would
 // report every connection keys_missing.

@@ -1,12 +1,17 @@
 package pipeline
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlsscan/tlsscan/capture"
+	"github.com/tlsscan/tlsscan/keylog"
+	"github.com/tlsscan/tlsscan/report"
 )
 
 // TestCloneSegmentOwnsItsBytes: a segment held in the live delay line
@@ -36,5 +41,33 @@ func TestCloneSegmentOwnsItsBytes(t *testing.T) {
 	}
 	if string(c.TCP.Payload) != "hello" || c.TCP.Seq != 7 || len(c.TCP.Options) != 3 || c.TCP.Options[2].OptionData[0] != 1 {
 		t.Errorf("clone: payload %q seq %d options %v", c.TCP.Payload, c.TCP.Seq, c.TCP.Options)
+	}
+}
+
+// TestKeyLogCountsInHeld: what a key log holds is in Progress.Held, from
+// which tlsscan's soft memory limit is derived (a key-logged run took 2.15x
+// the run without keys while the collector, not told of the secrets, ran
+// all the time); a capture's own secrets blocks are taken out again when
+// the capture is done.
+func TestKeyLogCountsInHeld(t *testing.T) {
+	dir := filepath.Join("..", "pcaps", "real", "keylog")
+	keyFile := filepath.Join(dir, "go-tls13-mtls.keys")
+	want := keylog.New()
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ReadBytes(b, "k")
+	p := &Progress{}
+	caps := []Capture{
+		{Files: []string{filepath.Join(dir, "go-tls13-mtls.pcap")}},
+		{Files: []string{filepath.Join(dir, "tls13-mtls-dsb.pcapng")}},
+	}
+	w := report.NewWriter(io.Discard, report.FormatCSV, report.Options{})
+	if _, err := RunCaptures(Config{KeyLogs: []string{keyFile}, Progress: p}, caps, w); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Held.Load(); got != want.Bytes() || got == 0 {
+		t.Errorf("Held %d after the run, want the key log's %d", got, want.Bytes())
 	}
 }

@@ -40,7 +40,7 @@ func RunCaptures(cfg Config, caps []Capture, out report.Writer) (*Result, error)
 	}
 	if len(caps) == 1 {
 		cfg.Files = caps[0].Files
-		if cfg.AutoWorkers && cfg.Workers > 1 && fewConnections(cfg.Files, cfg.Capture) {
+		if cfg.AutoWorkers && cfg.Workers > 1 && fewConnections(cfg.Files) {
 			cfg.Workers = 1
 		}
 		res, err := runFiles(cfg, out, base)
@@ -91,7 +91,9 @@ func runInTurn(cfg Config, caps []Capture, out report.Writer, base *keys, res *R
 	for i, c := range caps {
 		one := cfg.one(c, 1)
 		one.MaxRows = left
-		r, err := runFiles(one, out, &keys{log: base.log.Child()})
+		k := base.child()
+		r, err := runFiles(one, out, k)
+		k.release()
 		if r == nil {
 			return err
 		}
@@ -155,7 +157,9 @@ func runAtOnce(cfg Config, caps []Capture, out report.Writer, base *keys, res *R
 				defer func() { <-slots }()
 				one := cfg.one(c, workers)
 				one.Stop = stop
-				r.res, r.err = runFiles(one, &chanWriter{ch: r.rows, stop: stop}, &keys{log: base.log.Child()})
+				k := base.child()
+				r.res, r.err = runFiles(one, &chanWriter{ch: r.rows, stop: stop}, k)
+				k.release()
 				close(r.rows)
 			}(c)
 		}

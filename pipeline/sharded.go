@@ -90,11 +90,11 @@ type sharded struct {
 	results chan progress
 	wg      sync.WaitGroup
 	merged  chan reassembly.Stats // the merger's sum of the workers' counters
-	// next is the whole second after the capture time every worker was
-	// last moved to: until latest reaches it no worker needs moving
-	// (Truncate on every packet was 7% of a bulk run).
-	next   time.Time
-	latest time.Time // the loop's latest capture time
+	// advanced is the capture time every worker was last moved to, next
+	// advanced plus a second: until latest reaches next no worker needs
+	// moving (Truncate on every packet was 7% of a bulk run).
+	advanced, next time.Time
+	latest         time.Time // the loop's latest capture time
 }
 
 func newSharded(cfg Config, sink *rowSink) *sharded {
@@ -188,23 +188,27 @@ func (s *sharded) idle(now time.Time) {
 
 func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	s.latest = latest
+	// The cheap check first, Truncate only when a second may have passed;
+	// at the zero time, or where sec+1s would saturate, next stays and the
+	// exact check alone decides, as it did before next existed.
 	if !latest.Before(s.next) {
-		sec := latest.Truncate(time.Second)
-		// Move every worker's clock to the capture's, in order with its
-		// packets, each time it passes a whole second: the idle timers
-		// check at whole multiples of reassembly's flushEvery (10 s),
-		// so every Assembler closes idle connections at the same packet,
-		// with the same latest time, as a single one would. And a worker
-		// that has had no packet lately does not hold rows back.
-		for j := range s.cur {
-			idle := s.cur[j] == nil
-			b := s.get(j)
-			b.items = append(b.items, batchItem{latest: latest, n: -1})
-			if idle {
-				s.send(j)
+		if sec := latest.Truncate(time.Second); sec.After(s.advanced) {
+			// Move every worker's clock to the capture's, in order with its
+			// packets, each time it passes a whole second: the idle timers
+			// check at whole multiples of reassembly's flushEvery (10 s),
+			// so every Assembler closes idle connections at the same packet,
+			// with the same latest time, as a single one would. And a worker
+			// that has had no packet lately does not hold rows back.
+			for j := range s.cur {
+				idle := s.cur[j] == nil
+				b := s.get(j)
+				b.items = append(b.items, batchItem{latest: latest, n: -1})
+				if idle {
+					s.send(j)
+				}
 			}
+			s.advanced, s.next = sec, sec.Add(time.Second)
 		}
-		s.next = sec.Add(time.Second)
 	}
 	// The source leaves the TCP header undecoded (capture.RawTCP): the
 	// worker decodes it from the copy, and the hash needs only the ports.

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
 
-	"github.com/tlsscan/tlsscan/capture"
 	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/pcaps/craft/craftlib"
 	"github.com/tlsscan/tlsscan/report"
@@ -56,10 +56,39 @@ func TestFewConnections(t *testing.T) {
 		{"-", false},
 		{filepath.Join(dir, "missing.pcap"), false},
 	} {
-		if got := fewConnections([]string{tc.file}, capture.Options{}); got != tc.want {
+		if got := fewConnections([]string{tc.file}); got != tc.want {
 			t.Errorf("%s: fewConnections %v, want %v", filepath.Base(tc.file), got, tc.want)
 		}
 	}
+	// A FIFO can be read once: it is not sampled, and the run reads it
+	// whole (a review found the sample eating it, the run then finding
+	// it empty, and a FIFO with no writer left hanging the run).
+	fifo := filepath.Join(dir, "bulk.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fewConnections([]string{fifo}) {
+		t.Error("a FIFO was sampled")
+	}
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		b, _ := os.ReadFile(bulk)
+		w.Write(b)
+	}()
+	var fromFIFO bytes.Buffer
+	w := report.NewWriter(&fromFIFO, report.FormatCSV, report.Options{})
+	if _, err := RunCaptures(Config{Workers: 4, AutoWorkers: true}, []Capture{{Files: []string{fifo}}}, w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close(nil)
+	if n := bytes.Count(fromFIFO.Bytes(), []byte("\n")); n != 3 {
+		t.Errorf("%d lines from the FIFO, want the header and 2 rows:\n%s", n, &fromFIFO)
+	}
+
 	for _, file := range []string{bulk, short} {
 		var rows [3]bytes.Buffer
 		for i, cfg := range []Config{{Workers: 1}, {Workers: 4}, {Workers: 4, AutoWorkers: true}} {
