@@ -31,37 +31,18 @@ import (
 // than the read buffer) must give the same bytes, timestamp and lengths,
 // and the files must end at the same record.
 func TestPcapRecordsAsPcapgo(t *testing.T) {
-	var files []string
-	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
+	files := committedCaptures(t, func(path string) bool {
 		b := make([]byte, 4)
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		var r io.Reader = f
-		if strings.HasSuffix(path, ".gz") {
-			if r, err = gzip.NewReader(f); err != nil {
-				return err
-			}
-		}
+		r, done := openCapture(t, path)
+		defer done()
 		if n, _ := io.ReadFull(r, b); n == 4 {
 			switch binary.LittleEndian.Uint32(b) {
 			case 0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1:
-				files = append(files, path)
+				return true
 			}
 		}
-		return nil
+		return false
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 50 {
-		t.Fatalf("found %d classic pcap files under pcaps/, want the committed ones", len(files))
-	}
 	dir := t.TempDir()
 	big := make([]byte, 200_000) // longer than the 64 KiB probe buffer
 	for i := range big {
@@ -95,6 +76,50 @@ func TestPcapRecordsAsPcapgo(t *testing.T) {
 	}
 }
 
+// committedCaptures lists the captures committed under pcaps/ (.pcap,
+// .pcapng, .gz) that keep accepts (all with nil), and fails the test when
+// there are too few to be the committed set.
+func committedCaptures(t *testing.T, keep func(path string) bool) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng") || strings.HasSuffix(path, ".gz")) &&
+			(keep == nil || keep(path)) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d captures under pcaps/, want the committed ones", len(files))
+	}
+	return files
+}
+
+// openCapture opens a committed capture, through gzip for a .gz one;
+// done closes it.
+func openCapture(t *testing.T, name string) (r io.Reader, done func()) {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(name, ".gz") {
+		return f, func() { f.Close() }
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	return zr, func() { f.Close() }
+}
+
 func comparePcapRecords(t *testing.T, name string, size int) {
 	t.Helper()
 	src, err := openFile(name, &buffers{size: size}, nil)
@@ -102,17 +127,8 @@ func comparePcapRecords(t *testing.T, name string, size int) {
 		t.Fatalf("%s: %v", name, err)
 	}
 	defer src.close()
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(name, ".gz") {
-		if r, err = gzip.NewReader(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r, done := openCapture(t, name)
+	defer done()
 	ref, err := pcapgo.NewReader(r)
 	if err != nil {
 		t.Fatalf("%s: pcapgo: %v", name, err)
@@ -143,20 +159,7 @@ func comparePcapRecords(t *testing.T, name string, size int) {
 // header and payload, on every committed capture, pcapng and gzip
 // included.
 func TestRawTCPAsDecoded(t *testing.T) {
-	var files []string
-	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng") || strings.HasSuffix(path, ".gz")) {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 50 {
-		t.Fatalf("found %d captures under pcaps/, want the committed ones", len(files))
-	}
-	for _, name := range files {
+	for _, name := range committedCaptures(t, nil) {
 		dec, err := OpenFiles([]string{name}, nil, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -242,18 +245,8 @@ func TestTCPDecoderAsGopacket(t *testing.T) {
 		}
 		same(p)
 	}
-	var files []string
-	err := filepath.WalkDir(filepath.Join("..", "pcaps"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, name := range files {
+	for _, name := range committedCaptures(t, nil) {
 		f, err := OpenFiles([]string{name}, nil, Options{})
 		if err != nil {
 			t.Fatal(err)
