@@ -193,14 +193,10 @@ func (w *csvWriter) flush() error {
 // Close writes the header even when there were no rows, so a consumer of an
 // empty capture still gets a well-formed CSV file.
 func (w *csvWriter) Close(s *RunStats) error {
-	if w.closed {
-		return w.closeErr
-	}
-	var err error
-	if w.err == nil {
-		if err = w.writeHeader(); err == nil {
-			err = w.flush()
+	return w.finish(s, "", func() error {
+		if err := w.writeHeader(); err != nil {
+			return err
 		}
-	}
-	return w.finish(err, s, "")
+		return w.flush()
+	})
 }

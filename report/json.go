@@ -280,12 +280,5 @@ func (w *jsonWriter) WriteRow(r *Row) error {
 }
 
 func (w *jsonWriter) Close(s *RunStats) error {
-	if w.closed {
-		return w.closeErr
-	}
-	var err error
-	if w.err == nil {
-		err = w.bw.Flush()
-	}
-	return w.finish(err, s, "")
+	return w.finish(s, "", w.bw.Flush)
 }

@@ -349,14 +349,10 @@ func (w *parquetWriter) WriteRow(r *Row) error {
 // Close writes the last row group and the footer (a file with no rows is a
 // valid Parquet file with the schema), flushes, then the summary.
 func (w *parquetWriter) Close(s *RunStats) error {
-	if w.closed {
-		return w.closeErr
-	}
-	var err error
-	if w.err == nil {
-		if err = w.pw.Close(); err == nil {
-			err = w.bw.Flush()
+	return w.finish(s, "", func() error {
+		if err := w.pw.Close(); err != nil {
+			return err
 		}
-	}
-	return w.finish(err, s, "")
+		return w.bw.Flush()
+	})
 }

@@ -300,6 +300,24 @@ func (s *Servers) lines() []serverLine {
 
 // clientAuth is the line's client_auth: empty on the "(other servers)"
 // line, where the rows of many servers cannot describe one.
+// cells is the line's columns after the server's own (given first), in
+// the order the table and ServerColumns share; sep joins a column's
+// counts ("v1 3 v2 1").
+func (l serverLine) cells(sep string, server ...string) []string {
+	sv := l.sv
+	return append(server,
+		strconv.FormatUint(sv.conns, 10),
+		strconv.FormatUint(sv.established, 10),
+		sv.versions.text(sep),
+		sv.certRequested.text(sep),
+		sv.clientCert.text(sep),
+		l.clientAuth(),
+		sv.resumption.text(sep),
+		sv.refused.text(sep),
+		sv.flags.text(sep),
+	)
+}
+
 func (l serverLine) clientAuth() string {
 	if l.other {
 		return ""
@@ -359,19 +377,7 @@ func (s *Servers) writeTable(bw *bufio.Writer) error {
 		if !l.other {
 			server, sni = serverHostPort(l.key.ip, l.key.port), wireText(l.key.sni)
 		}
-		sv := l.sv
-		cells = append(cells, []string{
-			server, sni,
-			strconv.FormatUint(sv.conns, 10),
-			strconv.FormatUint(sv.established, 10),
-			sv.versions.text(" "),
-			sv.certRequested.text(" "),
-			sv.clientCert.text(" "),
-			l.clientAuth(),
-			sv.resumption.text(" "),
-			sv.refused.text(" "),
-			sv.flags.text(" "),
-		})
+		cells = append(cells, l.cells(" ", server, sni))
 	}
 	widths := make([]int, len(serverTableHeader))
 	for _, row := range cells {
@@ -436,19 +442,7 @@ func (s *Servers) writeCSV(bw *bufio.Writer) error {
 		if !l.other {
 			ip, port, sni = formatIP(l.key.ip), strconv.Itoa(int(l.key.port)), wireText(l.key.sni)
 		}
-		sv := l.sv
-		cw.Write([]string{
-			ip, port, sni,
-			strconv.FormatUint(sv.conns, 10),
-			strconv.FormatUint(sv.established, 10),
-			sv.versions.text(";"),
-			sv.certRequested.text(";"),
-			sv.clientCert.text(";"),
-			l.clientAuth(),
-			sv.resumption.text(";"),
-			sv.refused.text(";"),
-			sv.flags.text(";"),
-		})
+		cw.Write(l.cells(";", ip, port, sni))
 	}
 	cw.Flush()
 	return cw.Error()

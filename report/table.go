@@ -299,17 +299,12 @@ func (w *tableWriter) WriteRow(r *Row) error {
 }
 
 func (w *tableWriter) Close(s *RunStats) error {
-	if w.closed {
-		return w.closeErr
-	}
-	var err error
-	if w.err == nil {
+	return w.finish(s, "\n", func() error {
 		if !w.started {
 			w.line = w.emit(append(w.line[:0], "no TLS connections found"...))
 		}
-		err = w.bw.Flush()
-	}
-	return w.finish(err, s, "\n")
+		return w.bw.Flush()
+	})
 }
 
 // header prints the header line and the rule under it.

@@ -159,14 +159,20 @@ func (s *state) fail(err error) error {
 	return s.err
 }
 
-// finish runs the summary step of Close after the rows were flushed with
-// result rowsErr, and remembers the outcome for a repeated Close.
-// sep is written before the summary (the table puts a blank line between
-// itself and the summary when both go to the same terminal).
-func (s *state) finish(rowsErr error, sum *RunStats, sep string) error {
+// finish is every writer's Close: once, it runs end (the format's last
+// lines and flush) unless a row already failed, then writes the summary;
+// a repeated Close returns the first outcome. sep is written before the
+// summary (the table puts a blank line between itself and the summary
+// when both go to the same terminal).
+func (s *state) finish(sum *RunStats, sep string, end func() error) error {
+	if s.closed {
+		return s.closeErr
+	}
 	s.closed = true
-	if rowsErr != nil && s.err == nil {
-		s.err = rowsErr
+	if s.err == nil {
+		if err := end(); err != nil {
+			s.err = err
+		}
 	}
 	err := s.err
 	if s.opts.Summary != nil && sum != nil {

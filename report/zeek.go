@@ -700,15 +700,12 @@ func (w *zeekWriter) writeCerts(r *Row, uid string, chain []CertInfo, client boo
 // Close writes the header when there were no rows (TSV), the #close
 // lines, flushes both logs, then the summary.
 func (w *zeekWriter) Close(s *RunStats) error {
-	if w.closed {
-		return w.closeErr
-	}
-	var err error
-	if w.err == nil {
+	return w.finish(s, "", func() error {
 		open, end := time.Unix(0, 0), time.Unix(0, 0)
 		if w.seen && !w.first.IsZero() {
 			open, end = w.first, w.last
 		}
+		var err error
 		for _, l := range w.logs() {
 			if !w.json {
 				l.writeHeader(open)
@@ -718,6 +715,6 @@ func (w *zeekWriter) Close(s *RunStats) error {
 				err = ferr
 			}
 		}
-	}
-	return w.finish(err, s, "")
+		return err
+	})
 }
