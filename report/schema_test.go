@@ -14,6 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
@@ -63,7 +64,7 @@ func validateLines(t *testing.T, name string, doc map[string]any, sch *jsonschem
 		if err := sch.Validate(v); err != nil {
 			t.Errorf("%s line %d does not follow the schema: %#v\n%s", name, i+1, err, line)
 		}
-		if got := keys(t, line); !slices.Equal(got, want) {
+		if got := testkit.JSONKeys(t, line); !slices.Equal(got, want) {
 			t.Errorf("%s line %d keys = %v, want %v", name, i+1, got, want)
 		}
 		objs = append(objs, v.(map[string]any))

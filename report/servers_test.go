@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
@@ -211,22 +212,7 @@ func TestServersColumns(t *testing.T) {
 	out := writeServers(t, serverRows(), FormatJSON)
 	want := append(append([]string(nil), ServerColumns...), "sni_hex")
 	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-		dec := json.NewDecoder(bytes.NewReader(line))
-		if _, err := dec.Token(); err != nil { // {
-			t.Fatal(err)
-		}
-		var keys []string
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				t.Fatal(err)
-			}
-			keys = append(keys, k.(string))
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				t.Fatal(err)
-			}
-		}
+		keys := testkit.JSONKeys(t, line)
 		if !reflect.DeepEqual(keys, want) {
 			t.Fatalf("keys %v, want %v", keys, want)
 		}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
@@ -266,28 +267,6 @@ var detailKeys = []string{
 	"schema_version",
 }
 
-// keys returns the top-level keys of a JSON object in document order.
-func keys(t *testing.T, line []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if _, err := dec.Token(); err != nil {
-		t.Fatal(err)
-	}
-	var ks []string
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ks = append(ks, k.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ks
-}
-
 func TestJSONShape(t *testing.T) {
 	out, _ := render(t, FormatJSON, false, testRows(), nil)
 	lines := bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n"))
@@ -297,7 +276,7 @@ func TestJSONShape(t *testing.T) {
 	// Every line has every key, whatever its Detail (none, full, empty).
 	want := append(append([]string(nil), Columns...), detailKeys...)
 	for i, line := range lines {
-		got := keys(t, line)
+		got := testkit.JSONKeys(t, line)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("line %d keys = %v, want %v", i, got, want)
 		}

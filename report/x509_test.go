@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsscan/tlsscan/internal/testkit"
 	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
@@ -400,7 +401,7 @@ func TestChainJSONSchema(t *testing.T) {
 	chain := doc["$defs"].(map[string]any)["chain"].(map[string]any)["items"].(map[string]any)
 	req := stringList(t, chain["required"])
 	b, _ := json.Marshal(CertInfo{})
-	if got := keys(t, b); !slices.Equal(got, req) {
+	if got := testkit.JSONKeys(t, b); !slices.Equal(got, req) {
 		t.Errorf("CertInfo keys %v,\nschema chain requires %v", got, req)
 	}
 	if !strings.Contains(string(out), `"anomalies":{"x509_unparsed":1}`) || !strings.Contains(string(out), `"server_cn":"large.server.test"`) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tlsscan/tlsscan/internal/testkit"
 )
 
 // TestJSONSchemaOnFixtures runs every golden fixture through the CLI as
@@ -73,7 +74,7 @@ func TestJSONSchemaOnFixtures(t *testing.T) {
 				if err := sch.Validate(v); err != nil {
 					t.Errorf("line %d does not follow the schema: %#v\n%s", i+1, err, line)
 				}
-				if got := lineKeys(t, line); !slices.Equal(got, want) {
+				if got := testkit.JSONKeys(t, line); !slices.Equal(got, want) {
 					t.Errorf("line %d keys = %v, want %v", i+1, got, want)
 				}
 				if v.(map[string]any)["sni_hex"] != nil {
@@ -88,26 +89,4 @@ func TestJSONSchemaOnFixtures(t *testing.T) {
 	if !hexSeen {
 		t.Error("no fixture gave an sni_hex (pcaps/crafted/hostile-sni.pcap should)")
 	}
-}
-
-// lineKeys returns the top-level keys of a JSON object in document order.
-func lineKeys(t *testing.T, line []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if _, err := dec.Token(); err != nil {
-		t.Fatal(err)
-	}
-	var ks []string
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ks = append(ks, k.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ks
 }
