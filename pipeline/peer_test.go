@@ -285,7 +285,12 @@ func checkAgainst(t *testing.T, d disagreements, known map[string]string, prefix
 	}
 }
 
-func TestPeerZeek(t *testing.T) {
+// zeekExpected reads the corpus's Zeek baselines (skipping the test
+// without ../shared) and checks that every key of known, a list of
+// disagreements keyed "trace:...", names one of their traces: a listed
+// trace that is not there would never be checked for staleness.
+func zeekExpected(t *testing.T, known map[string]string, name string) map[string]zeekTrace {
+	t.Helper()
 	corpus := testkit.Corpus(t)
 	b, err := os.ReadFile(filepath.Join(corpus, "zeek", "zeek_expected.json"))
 	if err != nil {
@@ -295,14 +300,18 @@ func TestPeerZeek(t *testing.T) {
 	if err := json.Unmarshal(b, &expected); err != nil {
 		t.Fatalf("zeek_expected.json: %v", err)
 	}
-	// A listed trace that is not in the expectations would never be
-	// checked for staleness; catch typos here.
-	for k := range knownDisagreements {
+	for k := range known {
 		trace, _, _ := strings.Cut(k, ":")
 		if _, ok := expected[trace]; !ok {
-			t.Errorf("knownDisagreements key %q names no trace of zeek_expected.json", k)
+			t.Errorf("%s key %q names no trace of zeek_expected.json", name, k)
 		}
 	}
+	return expected
+}
+
+func TestPeerZeek(t *testing.T) {
+	corpus := testkit.Corpus(t)
+	expected := zeekExpected(t, knownDisagreements, "knownDisagreements")
 	for _, trace := range slices.Sorted(maps.Keys(expected)) {
 		t.Run(trace, func(t *testing.T) {
 			zt := expected[trace]

@@ -16,10 +16,8 @@ package pipeline_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -127,20 +125,7 @@ var zeekLogFields = []string{"version", "cipher", "server_name", "resumed", "est
 
 func TestPeerZeekLog(t *testing.T) {
 	corpus := testkit.Corpus(t)
-	b, err := os.ReadFile(filepath.Join(corpus, "zeek", "zeek_expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var expected map[string]zeekTrace
-	if err := json.Unmarshal(b, &expected); err != nil {
-		t.Fatalf("zeek_expected.json: %v", err)
-	}
-	for k := range zeekLogDisagreements {
-		trace, _, _ := strings.Cut(k, ":")
-		if _, ok := expected[trace]; !ok {
-			t.Errorf("zeekLogDisagreements key %q names no trace", k)
-		}
-	}
+	expected := zeekExpected(t, zeekLogDisagreements, "zeekLogDisagreements")
 	var traces, conns, fields, agreed int
 	for _, trace := range slices.Sorted(maps.Keys(expected)) {
 		t.Run(trace, func(t *testing.T) {
