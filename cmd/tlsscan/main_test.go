@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -83,6 +85,17 @@ func TestExitCodes(t *testing.T) {
 // set as one multi-file input. A capture with its key log beside it
 // (NAME.keys) is listed twice: as it is, and as "NAME.keylog" with
 // --keylog NAME.keys first in its arguments.
+// goldenInputsSorted is goldenInputs and its names in order, failing the
+// test when there are none.
+func goldenInputsSorted(t *testing.T) (map[string][]string, []string) {
+	t.Helper()
+	inputs := goldenInputs(t)
+	if len(inputs) == 0 {
+		t.Fatal("no fixtures found under pcaps/")
+	}
+	return inputs, slices.Sorted(maps.Keys(inputs))
+}
+
 func goldenInputs(t *testing.T) map[string][]string {
 	t.Helper()
 	inputs := map[string][]string{}
@@ -119,15 +132,7 @@ func goldenInputs(t *testing.T) map[string][]string {
 // pcaps/golden/<path>.csv. Run with -update after a deliberate change and
 // review the diff: the goldens are the output contract on real captures.
 func TestGolden(t *testing.T) {
-	inputs := goldenInputs(t)
-	if len(inputs) == 0 {
-		t.Fatal("no fixtures found under pcaps/")
-	}
-	names := make([]string, 0, len(inputs))
-	for n := range inputs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	inputs, names := goldenInputsSorted(t)
 	for _, name := range names {
 		files := inputs[name]
 		if files[0] != "--keylog" {

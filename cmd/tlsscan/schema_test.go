@@ -44,15 +44,7 @@ func TestJSONSchemaOnFixtures(t *testing.T) {
 		want = append(want, k.(string))
 	}
 
-	inputs := goldenInputs(t)
-	if len(inputs) == 0 {
-		t.Fatal("no fixtures found under pcaps/")
-	}
-	names := make([]string, 0, len(inputs))
-	for n := range inputs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	inputs, names := goldenInputsSorted(t)
 	total, hexSeen := 0, false
 	for _, name := range names {
 		files := slices.Clone(inputs[name])
