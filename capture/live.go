@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -72,6 +73,10 @@ type Live struct {
 	wbuf  *bufio.Writer
 	pw    *pcapgo.Writer
 
+	// numbered, when set, numbers the packets of a fanout group
+	// (OpenLiveGroup) across its members; nil: stats.Packets does.
+	numbered *atomic.Uint64
+
 	sinceClock int       // packets handled since the clock was last read
 	nextMaint  time.Time // when to flush -w and read the kernel counters
 	closed     bool
@@ -122,6 +127,78 @@ func OpenLive(opts LiveOptions) (*Live, error) {
 	}
 	l.nextMaint = time.Now().Add(liveMaintenance)
 	return l, nil
+}
+
+// OpenLiveGroup opens n captures of opts.Interface that share its packets
+// by connection, for n workers that each read their own (tlsscan -i with
+// -j N): on Linux, n AF_PACKET sockets in one PACKET_FANOUT group of type
+// hash with defragmentation, the way Zeek's and Suricata's AF_PACKET
+// workers read. The kernel spreads the packets over the sockets by a hash
+// of the addresses and ports that both directions share, so every packet
+// of a connection arrives at the same member, each with its own ring and
+// kernel counters. Packets are numbered across the group (Segment.Packet:
+// unique, in the order the members read them, which may differ a little
+// from arrival order). opts.WriteFile must be empty: a -w file is written
+// in arrival order by one reader (OpenLive). Where the platform has no
+// fanout (the libpcap build) the error is ErrNoFanout. n is at least 2.
+func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
+	if n < 2 {
+		return nil, fmt.Errorf("capture: a fanout group needs at least 2 members, not %d", n)
+	}
+	if opts.WriteFile != "" {
+		return nil, errors.New("capture: a fanout group cannot write a -w file")
+	}
+	if !haveFanout {
+		return nil, ErrNoFanout
+	}
+	id := fanoutID()
+	numbered := new(atomic.Uint64)
+	group := make([]*Live, 0, n)
+	for range n {
+		l, err := OpenLive(opts)
+		if err == nil {
+			if err = l.h.joinFanout(id); err != nil {
+				l.Close()
+				err = fmt.Errorf("capturing on %s: joining fanout group %d: %w", opts.Interface, id, err)
+			}
+		}
+		if err != nil {
+			for _, m := range group {
+				m.Close()
+			}
+			return nil, err
+		}
+		l.numbered = numbered
+		group = append(group, l)
+	}
+	// Until the last member joined, the first ones had more than their
+	// share (each socket had every packet until it joined): the capture
+	// starts now, for all of them, so that no packet is read twice and
+	// no connection is split between two members.
+	start := time.Now()
+	for _, l := range group {
+		l.early = start
+	}
+	return group, nil
+}
+
+// ErrNoFanout is OpenLiveGroup's error where the platform cannot share an
+// interface's packets among sockets by connection: the caller reads with
+// one (OpenLive).
+var ErrNoFanout = errors.New("capture: this build has no PACKET_FANOUT (live -j N reads one socket)")
+
+// fanoutLast is the last fanout group id handed out by this process.
+var fanoutLast atomic.Uint32
+
+// fanoutID returns a fanout group id for a new group. Ids are per network
+// namespace, and a socket given the id of another process's group of the
+// same type joins it and takes part of its packets, so the id is this
+// process's own: its pid (mod 2^15) plus a count of the groups it made,
+// kept at 32768 and above, clear of the small ids that Zeek (fanout_id 23)
+// and Suricata (cluster-id 99) are configured with by default.
+func fanoutID() uint16 {
+	n := fanoutLast.Add(1)
+	return uint16(0x8000 | (uint32(os.Getpid())+n-1)&0x7fff)
 }
 
 // openWriter creates the -w file. Timestamps are written with nanosecond
@@ -227,6 +304,9 @@ func (l *Live) Next() (*Segment, error) {
 			l.seg.CI.AncillaryData = nil
 			l.seg.File = l.iface
 			l.seg.Packet = l.stats.Packets
+			if l.numbered != nil {
+				l.seg.Packet = l.numbered.Add(1)
+			}
 			return &l.seg, nil
 		case notTCP:
 			l.stats.NonTCP++

@@ -151,3 +151,8 @@ func (h *liveHandle) close() {
 		h.h = nil
 	}
 }
+
+func (h *liveHandle) joinFanout(uint16) error { return ErrNoFanout }
+
+// haveFanout: libpcap has no API for PACKET_FANOUT.
+const haveFanout = false

@@ -202,6 +202,20 @@ func (h *liveHandle) read() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, ci, fmt.Errorf("capturing on %s: %w", h.iface, err)
 }
 
+// haveFanout: AF_PACKET sockets can share an interface (OpenLiveGroup).
+const haveFanout = true
+
+// joinFanout makes the socket a member of fanout group id, of type hash
+// with defragmentation (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG):
+// the kernel hands each packet to one member by a hash of its addresses
+// and ports that is the same for both directions of a connection
+// (__skb_get_hash_symmetric), and reassembles IP fragments before hashing
+// so that a fragmented packet is not split over two members. Packets that
+// reach the socket after this are its share only.
+func (h *liveHandle) joinFanout(id uint16) error {
+	return h.tp.SetFanout(afpacket.FanoutHashWithDefrag|afpacket.FanoutHash, id)
+}
+
 // pollStats reads PACKET_STATISTICS (which the kernel resets on every
 // read; afpacket keeps 32-bit totals).
 func (h *liveHandle) pollStats() {

@@ -25,5 +25,9 @@ func (h *liveHandle) read() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, gopacket.CaptureInfo{}, errNoLive
 }
 
-func (h *liveHandle) pollStats() {}
-func (h *liveHandle) close()     {}
+func (h *liveHandle) joinFanout(uint16) error { return ErrNoFanout }
+func (h *liveHandle) pollStats()              {}
+func (h *liveHandle) close()                  {}
+
+// haveFanout: no live capture at all here.
+const haveFanout = false
