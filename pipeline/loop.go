@@ -95,10 +95,12 @@ func (l *loop) run(src capture.Source, be backend) error {
 	var last *capture.Segment // for where reading stopped
 	for l.stopped == "" {
 		if l.sink.done() {
+			// filled, not full, and Stream before err: in a fanout
+			// group other goroutines write the rows (group.go).
 			switch {
-			case l.sink.full():
+			case l.sink.filled.Load():
 				l.stop("-c "+strconv.FormatUint(l.cfg.MaxRows, 10), last)
-			case l.sink.err == nil && !l.cfg.Stream:
+			case !l.cfg.Stream && l.sink.err == nil:
 				l.stop("an interrupt", last)
 			}
 			return nil // a write error is the sink's to report

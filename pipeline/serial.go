@@ -15,11 +15,15 @@ type serial struct {
 	sink *rowSink
 }
 
-func newSerial(cfg Config, sink *rowSink) *serial {
+func newSerial(cfg Config, sink *rowSink) *serial { return newSerialPart(cfg, sink, 1) }
+
+// newSerialPart is a serial back end with 1/parts of the run's budgets:
+// one lane of a fanout group (group.go).
+func newSerialPart(cfg Config, sink *rowSink, parts int) *serial {
 	conv := report.NewConverter(cfg.Detail).WithRoots(cfg.CARoots)
 	return &serial{
 		sink: sink,
-		asm: reassembly.New(assemblerOptions(cfg, 1), func(r *reassembly.Result) {
+		asm: reassembly.New(assemblerOptions(cfg, parts), func(r *reassembly.Result) {
 			if r.Conn.IsTLS() {
 				sink.push(rankedRow(conv, r))
 			}

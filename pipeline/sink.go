@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // when streaming, otherwise in sorted order once nothing earlier can
 // come), counts them, and ends the run after -c rows or a write error.
 // Only one goroutine uses it: the loop's (serial) or the merger's
-// (sharded).
+// (sharded), except in a fanout group (group.go), whose lanes push
+// streamed rows under mu.
 type rowSink struct {
 	cfg   Config
 	out   report.Writer
@@ -27,6 +29,11 @@ type rowSink struct {
 	// loop, which in a sharded run is another goroutine. An atomic, not a
 	// channel: the loop looks at it once per packet.
 	ended atomic.Bool
+	// filled is set once -c rows are written: full, for a loop that may be
+	// another goroutine than the writer's.
+	filled atomic.Bool
+	// mu, when set, is held by push: several lanes push (fanout group).
+	mu *sync.Mutex
 }
 
 func newRowSink(cfg Config, out report.Writer) *rowSink {
@@ -35,6 +42,10 @@ func newRowSink(cfg Config, out report.Writer) *rowSink {
 
 // push takes a decided row with its place in the output (rankedRow).
 func (k *rowSink) push(rk ranked) {
+	if k.mu != nil {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+	}
 	if k.cfg.Stream {
 		k.write(rk.row)
 	} else {
@@ -80,6 +91,9 @@ func (k *rowSink) write(row *report.Row) {
 	}
 	k.tally.Add(row)
 	k.err = k.out.WriteRow(row)
+	if k.full() {
+		k.filled.Store(true)
+	}
 	if k.err != nil || k.full() {
 		k.ended.Store(true)
 	}

@@ -317,15 +317,29 @@ type liveRun struct {
 // startCapture starts tlsscan -i on the client's veth in the client
 // namespace and waits until it captures: OpenLive writes the -w file's
 // header once the socket and its filter are in place, so a -w file is
-// always given (wfile "" uses a scratch one).
+// given (wfile "" uses a scratch one), except for wfile "-": no -w and
+// -j 2, a fanout group of two sockets (-w needs one reader), which is
+// capturing once the namespace has two more packet sockets and the group
+// has started (it starts when the last socket has joined).
 func (e *liveEnv) startCapture(wfile string, args ...string) *liveRun {
 	t := e.t
 	t.Helper()
-	if wfile == "" {
-		wfile = filepath.Join(e.dir, fmt.Sprintf("scratch-%d.pcap", time.Now().UnixNano()))
+	packetSockets := func() int {
+		out, _ := e.run(5*time.Second, "ip", "netns", "exec", e.nsCli, "cat", "/proc/net/packet")
+		return strings.Count(strings.TrimSpace(out), "\n") // lines after the header
+	}
+	group, before := wfile == "-", 0
+	if group {
+		before = packetSockets()
+		args = append([]string{"-j", "2"}, args...)
+	} else {
+		if wfile == "" {
+			wfile = filepath.Join(e.dir, fmt.Sprintf("scratch-%d.pcap", time.Now().UnixNano()))
+		}
+		args = append([]string{"-w", wfile}, args...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	all := append([]string{"netns", "exec", e.nsCli, e.bin, "-i", e.ifCli, "--format", "csv", "-w", wfile}, args...)
+	all := append([]string{"netns", "exec", e.nsCli, e.bin, "-i", e.ifCli, "--format", "csv"}, args...)
 	c := &liveRun{cmd: exec.CommandContext(ctx, "ip", all...), cancel: cancel, eof: make(chan struct{})}
 	// ip netns exec execs tlsscan: the process signalled is tlsscan.
 	c.cmd.Cancel = func() error { return c.cmd.Process.Kill() }
@@ -356,7 +370,11 @@ func (e *liveEnv) startCapture(wfile string, args ...string) *liveRun {
 		io.Copy(io.Discard, stdout)
 	}()
 	for i := 0; ; i++ {
-		if st, err := os.Stat(wfile); err == nil && st.Size() >= 24 {
+		if group && packetSockets() >= before+2 {
+			time.Sleep(200 * time.Millisecond) // for the group's start
+			return c
+		}
+		if st, err := os.Stat(wfile); !group && err == nil && st.Size() >= 24 {
 			return c
 		}
 		if i == 200 {
@@ -492,6 +510,10 @@ func (e *liveEnv) testHandshakes(t *testing.T) {
 	e.t = t
 	wfile := filepath.Join(e.dir, "live.pcap")
 	c := e.startCapture(wfile, "-f", "tcp port 4433 or tcp port 4434")
+	// The same packets read by a fanout group of two sockets (live -j 2
+	// without -w): its rows must be c's, whichever socket each connection
+	// went to.
+	g := e.startCapture("-", "-f", "tcp port 4433 or tcp port 4434")
 	sess := func(name string) string { return filepath.Join(e.dir, name+".sess") }
 	cliA := []string{"-cert", filepath.Join(e.certs, "client-a.pem"), "-key", filepath.Join(e.certs, "client-a.key"),
 		"-cert_chain", filepath.Join(e.certs, "int-a.pem")}
@@ -532,27 +554,56 @@ func (e *liveEnv) testHandshakes(t *testing.T) {
 	e.client(4433, append([]string{"-tls1_3"}, cliA...)...)
 	const want = 10
 
-	for deadline := time.Now().Add(3 * time.Second); len(c.rows()) < want && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(3 * time.Second); (len(c.rows()) < want || len(g.rows()) < want) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond) // the last ACKs
-	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	var stderr string
+	for _, r := range []*liveRun{c, g} {
+		if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		code, _ := r.wait(t, 10*time.Second)
+		stderr = r.stderrString()
+		if code != 0 {
+			t.Fatalf("tlsscan exited %d after SIGINT; stderr:\n%s", code, stderr)
+		}
+		if m := regexp.MustCompile(`(?m)^kernel: received ([1-9][0-9]*), dropped 0$`).FindStringSubmatch(stderr); m == nil {
+			t.Errorf("the summary does not give the kernel's counters, or it dropped packets:\n%s", stderr)
+		} else if !strings.Contains(stderr, "packets "+m[1]+" (") {
+			t.Errorf("the kernel counted %s packets, tlsscan read another number:\n%s", m[1], stderr)
+		}
 	}
-	code, _ := c.wait(t, 10*time.Second)
-	stderr := c.stderrString()
-	if code != 0 {
-		t.Fatalf("tlsscan exited %d after SIGINT; stderr:\n%s", code, stderr)
-	}
-	if !regexp.MustCompile(`(?m)^kernel: received [1-9][0-9]*, dropped [0-9]+$`).MatchString(stderr) {
-		t.Errorf("the summary does not give the kernel's counters:\n%s", stderr)
-	}
-	var live []string
+	stderr = c.stderrString()
+	var live, group []string
 	for _, r := range c.rows() {
 		live = append(live, r.text)
 	}
+	for _, r := range g.rows() {
+		group = append(group, r.text)
+	}
 	if len(live) != want {
 		t.Errorf("%d rows live, want %d:\n%s", len(live), want, strings.Join(live, "\n"))
+	}
+	// The packet numbers differ (the group numbers in its sockets'
+	// reading order), and so do the times by microseconds (each packet
+	// socket stamps a packet as it takes it); everything else is the same.
+	withoutPacket := func(rows []string) []string {
+		var out []string
+		for _, r := range rows {
+			f, err := csv.NewReader(strings.NewReader(r)).Read()
+			if err != nil {
+				t.Fatalf("row %q: %v", r, err)
+			}
+			f[slices.Index(hdr, "packet")], f[slices.Index(hdr, "ts")] = "", ""
+			out = append(out, strings.Join(f, "|"))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if a, b := withoutPacket(live), withoutPacket(group); !slices.Equal(a, b) {
+		t.Errorf("the fanout group's rows (-j 2, two sockets) differ from one socket's:\none socket:\n%s\ngroup:\n%s\ngroup's stderr:\n%s",
+			strings.Join(a, "\n"), strings.Join(b, "\n"), g.stderrString())
 	}
 
 	// What each scenario must have been seen as.
@@ -604,19 +655,22 @@ func (e *liveEnv) testHandshakes(t *testing.T) {
 	}
 }
 
-// testCount: -c 2 exits by itself after two rows.
+// testCount: -c 2 exits by itself after two rows, with one socket and
+// with a fanout group (whose two readers both stop).
 func (e *liveEnv) testCount(t *testing.T) {
 	e.t = t
-	c := e.startCapture("", "-c", "2", "-f", "tcp port 4434")
-	for i := 0; i < 3; i++ {
-		e.client(4434, "-tls1_2")
-	}
-	code, _ := c.wait(t, 5*time.Second)
-	if code != 0 {
-		t.Errorf("tlsscan -c 2 exited %d; stderr:\n%s", code, c.stderrString())
-	}
-	if n := len(c.rows()); n != 2 {
-		t.Errorf("tlsscan -c 2 printed %d rows", n)
+	for _, wfile := range []string{"", "-"} {
+		c := e.startCapture(wfile, "-c", "2", "-f", "tcp port 4434")
+		for i := 0; i < 3; i++ {
+			e.client(4434, "-tls1_2")
+		}
+		code, _ := c.wait(t, 5*time.Second)
+		if code != 0 {
+			t.Errorf("-w %q: tlsscan -c 2 exited %d; stderr:\n%s", wfile, code, c.stderrString())
+		}
+		if n := len(c.rows()); n != 2 {
+			t.Errorf("-w %q: tlsscan -c 2 printed %d rows", wfile, n)
+		}
 	}
 }
 

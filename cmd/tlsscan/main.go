@@ -495,14 +495,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var res *pipeline.Result
 	var runErr error
 	if live {
-		src, err := capture.OpenLive(capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
+		srcs, err := openLive(cfg, capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
 		if err != nil {
 			errorf(stderr, "%s", err)
 			return exitError
 		}
-		res, runErr = pipeline.Analyze(cfg, src, w)
-		if err := src.Close(); err != nil && runErr == nil {
-			errorf(stderr, "%s", err)
+		if len(srcs) == 1 {
+			res, runErr = pipeline.Analyze(cfg, srcs[0], w)
+		} else {
+			res, runErr = pipeline.AnalyzeGroup(cfg, srcs, w)
+		}
+		var closeErr error
+		for _, src := range srcs {
+			if err := src.Close(); err != nil && closeErr == nil {
+				closeErr = err
+			}
+		}
+		if closeErr != nil && runErr == nil {
+			errorf(stderr, "%s", closeErr)
 			return exitError
 		}
 	} else {
@@ -711,4 +721,31 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// openLive opens the interface. With -j N (N > 1) it is a fanout group of
+// N sockets, a worker reading each (capture.OpenLiveGroup), unless
+// something needs the packets from one reader: -w writes them in arrival
+// order, and followed key logs hold every packet in one delay line. Where
+// the platform has no fanout (the libpcap build) one socket is read and
+// its packets dealt to the workers, as from a file.
+func openLive(cfg pipeline.Config, opts capture.LiveOptions) ([]capture.Source, error) {
+	if cfg.Workers > 1 && opts.WriteFile == "" && len(cfg.KeyLogs) == 0 {
+		group, err := capture.OpenLiveGroup(opts, cfg.Workers)
+		if err == nil {
+			srcs := make([]capture.Source, len(group))
+			for i, l := range group {
+				srcs[i] = l
+			}
+			return srcs, nil
+		}
+		if !errors.Is(err, capture.ErrNoFanout) {
+			return nil, err
+		}
+	}
+	l, err := capture.OpenLive(opts)
+	if err != nil {
+		return nil, err
+	}
+	return []capture.Source{l}, nil
 }
