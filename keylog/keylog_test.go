@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -474,4 +476,47 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestReserve: a large key log read from a file gets its room at the
+// first batch, estimated from the lines read so far (here all alike, so
+// exactly); a large file that is not a key log reserves nothing.
+func TestReserve(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&in, "CLIENT_RANDOM %064x %s\n", i, sec48)
+	}
+	keys := filepath.Join(dir, "keys")
+	junk := filepath.Join(dir, "junk")
+	if err := os.WriteFile(keys, []byte(in.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a key log line at all, nothing to see here\n"), 100_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) *Log {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		l := New()
+		if _, err := l.Read(f, name); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := read(keys)
+	if l.Len() != n {
+		t.Fatalf("%d secrets, want %d", l.Len(), n)
+	}
+	// Reserved at the first commit, for n secrets: the arena never grew.
+	if c := cap(l.arena); c != n*48 {
+		t.Errorf("arena of %d bytes for %d secrets of 48 bytes", c, n)
+	}
+	if j := read(junk); j.Bytes() != 0 || cap(j.arena) != 0 {
+		t.Errorf("a 4.8 MB file with no key log line holds %d bytes", j.Bytes())
+	}
 }
