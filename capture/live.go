@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync/atomic"
@@ -136,11 +137,14 @@ func OpenLive(opts LiveOptions) (*Live, error) {
 // workers read. The kernel spreads the packets over the sockets by a hash
 // of the addresses and ports that both directions share, so every packet
 // of a connection arrives at the same member, each with its own ring and
-// kernel counters. Packets are numbered across the group (Segment.Packet:
-// unique, in the order the members read them, which may differ a little
-// from arrival order). opts.WriteFile must be empty: a -w file is written
-// in arrival order by one reader (OpenLive). Where the platform has no
-// fanout (the libpcap build) the error is ErrNoFanout. n is at least 2.
+// kernel counters. Packets are numbered across the group, every packet
+// as by one socket (Segment.Packet: unique, in the order the members read
+// them, which may differ a little from arrival order). opts.WriteFile
+// must be empty: a -w file is written in arrival order by one reader
+// (OpenLive). Where fanout cannot be had (the libpcap build; a kernel that
+// refuses afpacket's join, as those before 5.10 do, or every group id
+// tried) the error wraps ErrNoFanout, and the caller can read one socket
+// instead. n is at least 2.
 func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("capture: a fanout group needs at least 2 members, not %d", n)
@@ -149,9 +153,36 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 		return nil, errors.New("capture: a fanout group cannot write a -w file")
 	}
 	if !haveFanout {
-		return nil, ErrNoFanout
+		return nil, fmt.Errorf("%w: libpcap has no API for it", ErrNoFanout)
 	}
-	id := fanoutID()
+	var joinErr error
+	for range fanoutTries {
+		group, err := openGroup(opts, n, fanoutID())
+		if err == nil {
+			return group, nil
+		}
+		var je *joinError
+		if !errors.As(err, &je) {
+			return nil, err // no socket at all: not fanout's doing
+		}
+		joinErr = err
+	}
+	return nil, fmt.Errorf("%w: %w", ErrNoFanout, joinErr)
+}
+
+// fanoutTries is how many group ids OpenLiveGroup tries: a join fails
+// when the id is taken by a group of another type or interface (or on a
+// kernel that refuses the join whatever the id).
+const fanoutTries = 4
+
+// joinError is a socket's failure to join a fanout group.
+type joinError struct{ err error }
+
+func (e *joinError) Error() string { return e.err.Error() }
+func (e *joinError) Unwrap() error { return e.err }
+
+// openGroup opens n sockets in fanout group id, or none.
+func openGroup(opts LiveOptions, n int, id uint16) ([]*Live, error) {
 	numbered := new(atomic.Uint64)
 	group := make([]*Live, 0, n)
 	for range n {
@@ -159,7 +190,7 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 		if err == nil {
 			if err = l.h.joinFanout(id); err != nil {
 				l.Close()
-				err = fmt.Errorf("capturing on %s: joining fanout group %d: %w", opts.Interface, id, err)
+				err = &joinError{fmt.Errorf("capturing on %s: joining fanout group %d: %w", opts.Interface, id, err)}
 			}
 		}
 		if err != nil {
@@ -174,7 +205,11 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 	// Until the last member joined, the first ones had more than their
 	// share (each socket had every packet until it joined): the capture
 	// starts now, for all of them, so that no packet is read twice and
-	// no connection is split between two members.
+	// no connection is split between two members. The kernel's counters
+	// start again too, without the packets skipped for that.
+	for _, l := range group {
+		l.h.resetStats()
+	}
 	start := time.Now()
 	for _, l := range group {
 		l.early = start
@@ -182,24 +217,22 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 	return group, nil
 }
 
-// ErrNoFanout is OpenLiveGroup's error where the platform cannot share an
-// interface's packets among sockets by connection: the caller reads with
-// one (OpenLive).
-var ErrNoFanout = errors.New("capture: this build has no PACKET_FANOUT (live -j N reads one socket)")
+// ErrNoFanout is OpenLiveGroup's error when an interface's packets cannot
+// be shared among sockets by connection: the caller reads with one
+// (OpenLive).
+var ErrNoFanout = errors.New("PACKET_FANOUT is not available")
 
-// fanoutLast is the last fanout group id handed out by this process.
-var fanoutLast atomic.Uint32
-
-// fanoutID returns a fanout group id for a new group. Ids are per network
-// namespace, and a socket given the id of another process's group of the
-// same type joins it and takes part of its packets, so the id is this
-// process's own: its pid (mod 2^15) plus a count of the groups it made,
-// kept at 32768 and above, clear of the small ids that Zeek (fanout_id 23)
-// and Suricata (cluster-id 99) are configured with by default.
-func fanoutID() uint16 {
-	n := fanoutLast.Add(1)
-	return uint16(0x8000 | (uint32(os.Getpid())+n-1)&0x7fff)
-}
+// fanoutID returns a random fanout group id at 32768 and above. Ids are
+// per network namespace, and a socket given the id of another process's
+// group of the same type on the same interface joins it and takes part of
+// its packets, so the id must not be one another capture uses: not a
+// small one, which Zeek (fanout_id 23) and Suricata (cluster-id 99) are
+// configured with by default, and not one derived from the process id,
+// which containers sharing a network namespace all have as 1. afpacket
+// gives no way to the socket itself, so the kernel's unique-id flag
+// (PACKET_FANOUT_FLAG_UNIQUEID, whose id must be read back) cannot be
+// used: two captures of this kind pick the same id once in 32,768.
+func fanoutID() uint16 { return uint16(0x8000 | rand.N(0x8000)) }
 
 // openWriter creates the -w file. Timestamps are written with nanosecond
 // precision, as the kernel gives them, so that reading the file back gives
@@ -278,6 +311,10 @@ func (l *Live) Next() (*Segment, error) {
 		}
 		l.stats.Packets++
 		l.stats.Bytes += uint64(ci.CaptureLength)
+		number := l.stats.Packets
+		if l.numbered != nil {
+			number = l.numbered.Add(1)
+		}
 		if l.rawIP {
 			// Without a link-layer header the protocol is only in the
 			// socket's address, which afpacket does not pass on; a
@@ -303,10 +340,7 @@ func (l *Live) Next() (*Segment, error) {
 			l.seg.CI = ci
 			l.seg.CI.AncillaryData = nil
 			l.seg.File = l.iface
-			l.seg.Packet = l.stats.Packets
-			if l.numbered != nil {
-				l.seg.Packet = l.numbered.Add(1)
-			}
+			l.seg.Packet = number
 			return &l.seg, nil
 		case notTCP:
 			l.stats.NonTCP++

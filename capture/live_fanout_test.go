@@ -5,7 +5,15 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/tlsscan/tlsscan/capture/filter"
 )
@@ -127,5 +135,160 @@ func TestLiveGroupRefuses(t *testing.T) {
 		if _, err := OpenLiveGroup(LiveOptions{Interface: "lo"}, 2); !errors.Is(err, ErrNoFanout) {
 			t.Errorf("libpcap build: %v, want ErrNoFanout", err)
 		}
+	}
+}
+
+// TestLiveFanoutStart: connections already sending while the group opens.
+// Until its last member has joined, the first ones see every packet; the
+// group starts after that, so no connection is read by two members (it
+// was, in a review's test, without the common start) and the kernel's
+// counters count only what the group reads.
+func TestLiveFanoutStart(t *testing.T) {
+	liveRequireRoot(t)
+	if filter.Libpcap {
+		t.Skip("libpcap build: no PACKET_FANOUT")
+	}
+	const members, conns = 4, 12
+	flt, err := filter.Parse("tcp port 6000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]liveSeg, members)
+	var kernel, read uint64
+	liveInNetns(t, true, func() error {
+		ln, err := net.Listen("tcp4", "127.0.0.1:6000")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				s, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { io.Copy(s, s); s.Close() }()
+			}
+		}()
+		// Dialled from this thread, in the namespace; written from any.
+		var cs []net.Conn
+		for range conns {
+			c, err := net.DialTimeout("tcp4", "127.0.0.1:6000", 3*time.Second)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			go io.Copy(io.Discard, c)
+			cs = append(cs, c)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 2000; i++ { // bounded: 2000 writes, 1 ms apart
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Millisecond):
+					}
+					if _, err := c.Write([]byte("ping")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(50 * time.Millisecond)
+		group, err := OpenLiveGroup(LiveOptions{Interface: "lo", Filter: flt}, members)
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			return err
+		}
+		defer func() {
+			for _, l := range group {
+				l.Close()
+			}
+		}()
+		time.Sleep(100 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		time.Sleep(100 * time.Millisecond) // the last echoes
+		for m, l := range group {
+			for idle := 0; idle < 2; {
+				s, err := l.Next()
+				if err == ErrNoPacket {
+					idle++
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				got[m] = append(got[m], liveCopy(s))
+			}
+			r, _ := l.KernelStats()
+			kernel += r
+			read += l.Stats().Packets
+		}
+		return nil
+	})
+	owner := map[uint16]int{}
+	for m, segs := range got {
+		for _, s := range segs {
+			port := s.sport
+			if port == 6000 {
+				port = s.dport
+			}
+			if o, ok := owner[port]; ok && o != m {
+				t.Errorf("connection from port %d read by members %d and %d: %v", port, o, m, s)
+			}
+			owner[port] = m
+		}
+	}
+	if len(owner) != conns {
+		t.Errorf("%d connections seen, want %d", len(owner), conns)
+	}
+	if kernel != read {
+		t.Errorf("the kernel counted %d packets for the group, the members read %d", kernel, read)
+	}
+	t.Logf("%d packets read", read)
+}
+
+// TestLiveFanoutRefused: a kernel that refuses afpacket's join (before
+// Linux 5.10 it wants a 4-byte argument) gives an error that is
+// ErrNoFanout, after a few ids, with every socket closed again: the
+// caller reads one socket instead.
+func TestLiveFanoutRefused(t *testing.T) {
+	liveRequireRoot(t)
+	if filter.Libpcap {
+		t.Skip("libpcap build: no PACKET_FANOUT")
+	}
+	joinRefused = unix.EINVAL
+	defer func() { joinRefused = nil }()
+	var before, after int
+	var gerr error
+	liveInNetns(t, true, func() error {
+		count := func() int {
+			b, err := os.ReadFile("/proc/net/packet")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Count(string(b), "\n")
+		}
+		before = count()
+		var group []*Live
+		group, gerr = OpenLiveGroup(LiveOptions{Interface: "lo"}, 3)
+		for _, l := range group {
+			l.Close()
+		}
+		after = count()
+		return nil
+	})
+	if !errors.Is(gerr, ErrNoFanout) || !errors.Is(gerr, unix.EINVAL) {
+		t.Errorf("refused join: %v, want ErrNoFanout wrapping EINVAL", gerr)
+	}
+	if after != before {
+		t.Errorf("%d packet sockets before, %d after a refused group", before, after)
 	}
 }

@@ -64,6 +64,10 @@ const (
 // tpacketV2Only makes openHandle skip TPACKET_V3 (tests of the fallback).
 var tpacketV2Only = false
 
+// joinRefused, when set, is joinFanout's error (tests of an old kernel's
+// refusal).
+var joinRefused error
+
 type liveHandle struct {
 	tp         *afpacket.TPacket
 	iface      string
@@ -213,7 +217,19 @@ const haveFanout = true
 // so that a fragmented packet is not split over two members. Packets that
 // reach the socket after this are its share only.
 func (h *liveHandle) joinFanout(id uint16) error {
+	if joinRefused != nil {
+		return joinRefused
+	}
 	return h.tp.SetFanout(afpacket.FanoutHashWithDefrag|afpacket.FanoutHash, id)
+}
+
+// resetStats starts the counters again: what the kernel counted so far
+// is read and forgotten (the running totals afpacket keeps stay where
+// they are: counter32 counts from them).
+func (h *liveHandle) resetStats() {
+	h.pollStats()
+	h.rc.total, h.dc.total = 0, 0
+	h.recv, h.drop = 0, 0
 }
 
 // pollStats reads PACKET_STATISTICS (which the kernel resets on every

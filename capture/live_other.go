@@ -27,6 +27,7 @@ func (h *liveHandle) read() ([]byte, gopacket.CaptureInfo, error) {
 
 func (h *liveHandle) joinFanout(uint16) error { return ErrNoFanout }
 func (h *liveHandle) pollStats()              {}
+func (h *liveHandle) resetStats()             {}
 func (h *liveHandle) close()                  {}
 
 // haveFanout: no live capture at all here.
