@@ -48,8 +48,9 @@ func AnalyzeGroup(cfg Config, srcs []capture.Source, out report.Writer) (*Result
 	errs := make([]error, n)
 	asms := make([]reassembly.Stats, n)
 	var wg sync.WaitGroup
+	timeMu, timeWarned := new(sync.Mutex), map[timeWarnKey]bool{}
 	for i, src := range srcs {
-		l := &loop{cfg: cfg, keys: k, sink: sink}
+		l := &loop{cfg: cfg, keys: k, sink: sink, timeMu: timeMu, timeWarned: timeWarned}
 		loops[i] = l
 		be := newSerialPart(cfg, sink, n)
 		wg.Add(1)
@@ -64,11 +65,11 @@ func AnalyzeGroup(cfg Config, srcs []capture.Source, out report.Writer) (*Result
 	wg.Wait()
 
 	// The run's statistics, as one loop's: the members' counters and the
-	// assemblers' added up, each lane's warnings once.
+	// assemblers' added up, the lanes' warnings (a time jump is warned
+	// about once: they share timeWarned).
 	var cs capture.Stats
 	var as reassembly.Stats
 	all := &loop{cfg: cfg, keys: k, sink: sink}
-	seen := map[string]bool{}
 	for i, l := range loops {
 		st := srcs[i].Stats()
 		cs.Packets += st.Packets
@@ -83,14 +84,10 @@ func AnalyzeGroup(cfg Config, srcs []capture.Source, out report.Writer) (*Result
 		as.Evicted += asms[i].Evicted
 		as.Idle += asms[i].Idle
 		as.Oversize += asms[i].Oversize
-		for _, w := range l.warnings {
-			if !seen[w] {
-				seen[w] = true
-				all.warnings = append(all.warnings, w)
-			}
-		}
-		if all.stopped == "" {
-			all.stopped, all.at = l.stopped, l.at
+		all.warnings = append(all.warnings, l.warnings...)
+		// Where reading stopped: the lane that had read furthest.
+		if l.stopped != "" && (all.stopped == "" || l.atPacket > all.atPacket) {
+			all.stopped, all.at, all.atPacket = l.stopped, l.at, l.atPacket
 		}
 	}
 	res := &Result{Stats: runStats(cfg, cs, as, all)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tlsscan/tlsscan/capture"
@@ -39,9 +40,13 @@ type loop struct {
 	warnings   []string
 	keys       *keys
 	timeWarned map[timeWarnKey]bool // files already warned about a time jump, by direction
+	// timeMu, when set, guards timeWarned, which the lanes of a fanout
+	// group share (group.go): one warning per jump, not one per lane.
+	timeMu *sync.Mutex
 	// stopped says why reading ended before the input did ("" when it
 	// did not), at is where: RunStats.Stopped and StoppedAt.
 	stopped, at string
+	atPacket    uint64 // the packet number in at
 	progress    func() // counts into Config.Progress, every progressEvery segments
 	tick        uint64
 }
@@ -95,12 +100,12 @@ func (l *loop) run(src capture.Source, be backend) error {
 	var last *capture.Segment // for where reading stopped
 	for l.stopped == "" {
 		if l.sink.done() {
-			// filled, not full, and Stream before err: in a fanout
-			// group other goroutines write the rows (group.go).
+			// filled and failed, not full and err: in a sharded run
+			// or a fanout group another goroutine writes the rows.
 			switch {
 			case l.sink.filled.Load():
 				l.stop("-c "+strconv.FormatUint(l.cfg.MaxRows, 10), last)
-			case !l.cfg.Stream && l.sink.err == nil:
+			case !l.cfg.Stream && !l.sink.failed.Load():
 				l.stop("an interrupt", last)
 			}
 			return nil // a write error is the sink's to report
@@ -151,6 +156,7 @@ func (l *loop) stop(why string, seg *capture.Segment) {
 	l.stopped = why
 	if seg != nil {
 		l.at = fmt.Sprintf("%s packet %d", seg.File, seg.Packet)
+		l.atPacket = seg.Packet
 	}
 }
 
@@ -193,6 +199,10 @@ func (l *loop) noteTimeJump(seg *capture.Segment, latest time.Time, idle time.Du
 	// anything, since every packet of a file merged behind a later one
 	// goes back.
 	key := timeWarnKey{seg.File, back}
+	if l.timeMu != nil {
+		l.timeMu.Lock()
+		defer l.timeMu.Unlock()
+	}
 	if l.timeWarned[key] {
 		return
 	}

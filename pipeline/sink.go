@@ -29,9 +29,10 @@ type rowSink struct {
 	// loop, which in a sharded run is another goroutine. An atomic, not a
 	// channel: the loop looks at it once per packet.
 	ended atomic.Bool
-	// filled is set once -c rows are written: full, for a loop that may be
-	// another goroutine than the writer's.
-	filled atomic.Bool
+	// filled is set once -c rows are written, failed once a write has
+	// failed: full and err, for a loop that may be another goroutine
+	// than the writer's.
+	filled, failed atomic.Bool
 	// mu, when set, is held by push: several lanes push (fanout group).
 	mu *sync.Mutex
 }
@@ -93,6 +94,9 @@ func (k *rowSink) write(row *report.Row) {
 	k.err = k.out.WriteRow(row)
 	if k.full() {
 		k.filled.Store(true)
+	}
+	if k.err != nil {
+		k.failed.Store(true)
 	}
 	if k.err != nil || k.full() {
 		k.ended.Store(true)
