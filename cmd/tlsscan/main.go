@@ -54,7 +54,8 @@ flags:
   -w FILE            live: also write the captured packets to a pcap FILE
   -j N               analyze with N workers (default: number of CPUs, or
                      1 for a capture of a few long connections); the
-                     output is the same for every N
+                     output of files is the same for every N; live, N
+                     sockets in a PACKET_FANOUT group (default at most 8)
   --max-conns N      track at most N connections at once (default 100000,
                      about 1 KB each); past it the least recently active
                      are evicted and counted in the summary
@@ -495,7 +496,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var res *pipeline.Result
 	var runErr error
 	if live {
-		srcs, err := openLive(cfg, capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
+		srcs, note, err := openLive(cfg, capture.LiveOptions{Interface: *iface, Filter: flt, WriteFile: *writeFile})
 		if err != nil {
 			errorf(stderr, "%s", err)
 			return exitError
@@ -504,6 +505,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			res, runErr = pipeline.Analyze(cfg, srcs[0], w)
 		} else {
 			res, runErr = pipeline.AnalyzeGroup(cfg, srcs, w)
+		}
+		if res != nil && note != "" {
+			res.Stats.Warnings = append(res.Stats.Warnings, note)
 		}
 		var closeErr error
 		for _, src := range srcs {
@@ -726,26 +730,36 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // openLive opens the interface. With -j N (N > 1) it is a fanout group of
 // N sockets, a worker reading each (capture.OpenLiveGroup), unless
 // something needs the packets from one reader: -w writes them in arrival
-// order, and followed key logs hold every packet in one delay line. Where
-// the platform has no fanout (the libpcap build) one socket is read and
-// its packets dealt to the workers, as from a file.
-func openLive(cfg pipeline.Config, opts capture.LiveOptions) ([]capture.Source, error) {
-	if cfg.Workers > 1 && opts.WriteFile == "" && len(cfg.KeyLogs) == 0 {
-		group, err := capture.OpenLiveGroup(opts, cfg.Workers)
+// order, and followed key logs hold every packet in one delay line.
+// Without -j the group has at most maxAutoLanes sockets: each has a ring
+// of its own in kernel memory. Where fanout cannot be had (the libpcap
+// build, an old kernel) one socket is read and its packets dealt to the
+// workers, as from a file, and note says so for the summary.
+func openLive(cfg pipeline.Config, opts capture.LiveOptions) (srcs []capture.Source, note string, err error) {
+	n := cfg.Workers
+	if cfg.AutoWorkers {
+		n = min(n, maxAutoLanes)
+	}
+	if n > 1 && opts.WriteFile == "" && len(cfg.KeyLogs) == 0 {
+		group, err := capture.OpenLiveGroup(opts, n)
 		if err == nil {
-			srcs := make([]capture.Source, len(group))
-			for i, l := range group {
-				srcs[i] = l
+			for _, l := range group {
+				srcs = append(srcs, l)
 			}
-			return srcs, nil
+			return srcs, "", nil
 		}
 		if !errors.Is(err, capture.ErrNoFanout) {
-			return nil, err
+			return nil, "", err
 		}
+		note = fmt.Sprintf("-j %d: one socket dealt to the workers (%v)", cfg.Workers, err)
 	}
 	l, err := capture.OpenLive(opts)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return []capture.Source{l}, nil
+	return []capture.Source{l}, note, nil
 }
+
+// maxAutoLanes caps a live fanout group when -j is not given (it defaults
+// to the CPUs): at most 8 sockets, 32 MiB of rings; -j N asks for more.
+const maxAutoLanes = 8
