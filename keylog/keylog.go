@@ -108,7 +108,10 @@ type Log struct {
 	stats   Stats
 	max     int // MaxEntries when 0; tests lower it
 	sources int // key logs read or followed, empty ones included
-	parent  *Log
+	// reserved is the room made in the map for secrets to come (reserve):
+	// Bytes counts it before they come.
+	reserved int
+	parent   *Log
 }
 
 var _ tlsparse.Keys = (*Log)(nil)
@@ -182,7 +185,7 @@ func (l *Log) Given() bool {
 func (l *Log) Bytes() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return int64(cap(l.arena)) + int64(len(l.secrets))*entryBytes
+	return int64(cap(l.arena)) + int64(max(len(l.secrets), l.reserved))*entryBytes
 }
 
 // Len returns the number of secrets held.
@@ -243,16 +246,18 @@ func (l *Log) ReadBytes(b []byte, name string) []Warning {
 	return p.warns
 }
 
-// reserve makes room for n secrets in an empty Log: growing the map and
-// the arena as the lines of a large key log came was a fifth of the time
-// to read it (parser.commit says when).
-func (l *Log) reserve(n int) {
+// reserve makes room for n secrets of about size bytes each in an empty
+// Log: growing the map and the arena as the lines of a large key log came
+// was a fifth of the time to read it (parser.commit says when). Bytes
+// counts the room reserved.
+func (l *Log) reserve(n, size int) {
 	n = min(n, MaxEntries)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.secrets == nil && n > 0 {
 		l.secrets = make(map[key]span, n)
-		l.arena = make([]byte, 0, n*48)
+		l.arena = make([]byte, 0, n*size)
+		l.reserved = n
 	}
 }
 

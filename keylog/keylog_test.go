@@ -483,14 +483,19 @@ func mustHex(t *testing.T, s string) []byte {
 // exactly); a large file that is not a key log reserves nothing.
 func TestReserve(t *testing.T) {
 	dir := t.TempDir()
-	var in strings.Builder
+	var in, in32 strings.Builder
 	const n = 5000
 	for i := range n {
 		fmt.Fprintf(&in, "CLIENT_RANDOM %064x %s\n", i, sec48)
+		fmt.Fprintf(&in32, "SERVER_TRAFFIC_SECRET_0 %064x %s\n", i, sec32)
 	}
 	keys := filepath.Join(dir, "keys")
+	keys32 := filepath.Join(dir, "keys32")
 	junk := filepath.Join(dir, "junk")
 	if err := os.WriteFile(keys, []byte(in.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keys32, []byte(in32.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a key log line at all, nothing to see here\n"), 100_000), 0o644); err != nil {
@@ -512,9 +517,13 @@ func TestReserve(t *testing.T) {
 	if l.Len() != n {
 		t.Fatalf("%d secrets, want %d", l.Len(), n)
 	}
-	// Reserved at the first commit, for n secrets: the arena never grew.
+	// Reserved at the first commit, for n secrets of the size seen: the
+	// arena never grew, and Bytes counts the room made.
 	if c := cap(l.arena); c != n*48 {
 		t.Errorf("arena of %d bytes for %d secrets of 48 bytes", c, n)
+	}
+	if l := read(keys32); cap(l.arena) != n*32 || l.Bytes() != n*32+n*entryBytes {
+		t.Errorf("arena of %d bytes (Bytes %d) for %d secrets of 32 bytes", cap(l.arena), l.Bytes(), n)
 	}
 	if j := read(junk); j.Bytes() != 0 || cap(j.arena) != 0 {
 		t.Errorf("a 4.8 MB file with no key log line holds %d bytes", j.Bytes())

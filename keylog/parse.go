@@ -57,6 +57,7 @@ type parser struct {
 	// (Log.reserve), from what the first lines were: a huge file that is
 	// not a key log reserves nothing.
 	size, read int64
+	secrets    int64 // bytes of the secrets accepted before the reservation
 	reserved   bool
 }
 
@@ -175,6 +176,7 @@ func (p *parser) parse(line []byte) {
 		return
 	}
 	p.seen.Accepted++
+	p.secrets += int64(e.n)
 	p.batch = append(p.batch, e)
 	if len(p.batch) >= batchLen {
 		p.commit()
@@ -185,8 +187,8 @@ func (p *parser) parse(line []byte) {
 func (p *parser) commit() {
 	if !p.reserved && p.size > 0 && p.read > 0 {
 		p.reserved = true
-		if p.seen.Accepted >= batchLen/2 {
-			p.log.reserve(int(p.size * p.seen.Accepted / p.read))
+		if n := p.seen.Accepted; n >= batchLen/2 {
+			p.log.reserve(int(p.size*n/p.read), int(p.secrets/n))
 		}
 	}
 	if at := p.log.add(p.batch, p.seen); at > 0 && !p.full {
