@@ -143,8 +143,9 @@ func OpenLive(opts LiveOptions) (*Live, error) {
 // must be empty: a -w file is written in arrival order by one reader
 // (OpenLive). Where fanout cannot be had (the libpcap build; a kernel that
 // refuses afpacket's join, as those before 5.10 do, or every group id
-// tried) the error wraps ErrNoFanout, and the caller can read one socket
-// instead. n is at least 2.
+// tried; a socket after the first that cannot be opened) the error wraps
+// ErrNoFanout, and the caller can read one socket instead. n is at least
+// 2.
 func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("capture: a fanout group needs at least 2 members, not %d", n)
@@ -152,7 +153,7 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 	if opts.WriteFile != "" {
 		return nil, errors.New("capture: a fanout group cannot write a -w file")
 	}
-	if !haveFanout {
+	if !HaveFanout {
 		return nil, fmt.Errorf("%w: libpcap has no API for it", ErrNoFanout)
 	}
 	var joinErr error
@@ -166,6 +167,9 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 			return nil, err // no socket at all: not fanout's doing
 		}
 		joinErr = err
+		if je.final {
+			break
+		}
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNoFanout, joinErr)
 }
@@ -175,8 +179,12 @@ func OpenLiveGroup(opts LiveOptions, n int) ([]*Live, error) {
 // kernel that refuses the join whatever the id).
 const fanoutTries = 4
 
-// joinError is a socket's failure to join a fanout group.
-type joinError struct{ err error }
+// joinError is a socket's failure to join a fanout group, or that of a
+// socket after the first to open (final: no other id would help).
+type joinError struct {
+	err   error
+	final bool
+}
 
 func (e *joinError) Error() string { return e.err.Error() }
 func (e *joinError) Unwrap() error { return e.err }
@@ -185,12 +193,18 @@ func (e *joinError) Unwrap() error { return e.err }
 func openGroup(opts LiveOptions, n int, id uint16) ([]*Live, error) {
 	numbered := new(atomic.Uint64)
 	group := make([]*Live, 0, n)
-	for range n {
+	for i := range n {
 		l, err := OpenLive(opts)
-		if err == nil {
+		switch {
+		case err != nil && i > 0:
+			// The first socket opened: the interface and the privilege
+			// are there, and one socket can be read (out of memory
+			// for the rings, say).
+			err = &joinError{err: fmt.Errorf("opening socket %d of the group: %w", i+1, err), final: true}
+		case err == nil:
 			if err = l.h.joinFanout(id); err != nil {
 				l.Close()
-				err = &joinError{fmt.Errorf("capturing on %s: joining fanout group %d: %w", opts.Interface, id, err)}
+				err = &joinError{err: fmt.Errorf("capturing on %s: joining fanout group %d: %w", opts.Interface, id, err)}
 			}
 		}
 		if err != nil {
@@ -206,7 +220,8 @@ func openGroup(opts LiveOptions, n int, id uint16) ([]*Live, error) {
 	// share (each socket had every packet until it joined): the capture
 	// starts now, for all of them, so that no packet is read twice and
 	// no connection is split between two members. The kernel's counters
-	// start again too, without the packets skipped for that.
+	// start again just before, without the packets skipped for that (but
+	// for those that arrive in the microseconds between the two).
 	for _, l := range group {
 		l.h.resetStats()
 	}

@@ -155,5 +155,5 @@ func (h *liveHandle) close() {
 func (h *liveHandle) joinFanout(uint16) error { return ErrNoFanout }
 func (h *liveHandle) resetStats()             {}
 
-// haveFanout: libpcap has no API for PACKET_FANOUT.
-const haveFanout = false
+// HaveFanout: libpcap has no API for PACKET_FANOUT.
+const HaveFanout = false

@@ -206,8 +206,8 @@ func (h *liveHandle) read() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, ci, fmt.Errorf("capturing on %s: %w", h.iface, err)
 }
 
-// haveFanout: AF_PACKET sockets can share an interface (OpenLiveGroup).
-const haveFanout = true
+// HaveFanout: AF_PACKET sockets can share an interface (OpenLiveGroup).
+const HaveFanout = true
 
 // joinFanout makes the socket a member of fanout group id, of type hash
 // with defragmentation (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG):
@@ -215,7 +215,12 @@ const haveFanout = true
 // and ports that is the same for both directions of a connection
 // (__skb_get_hash_symmetric), and reassembles IP fragments before hashing
 // so that a fragmented packet is not split over two members. Packets that
-// reach the socket after this are its share only.
+// reach the socket after this are its share only. afpacket passes the
+// argument as a Go int: 8 bytes, which kernels from 5.10 read as struct
+// fanout_args (id, type and flags in its first 4 bytes on a
+// little-endian machine; on a big-endian one they would land in its
+// member limit, and the socket join group 0 without defragmentation) and
+// older ones refuse (OpenLiveGroup then gives ErrNoFanout).
 func (h *liveHandle) joinFanout(id uint16) error {
 	if joinRefused != nil {
 		return joinRefused

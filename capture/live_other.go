@@ -30,5 +30,5 @@ func (h *liveHandle) pollStats()              {}
 func (h *liveHandle) resetStats()             {}
 func (h *liveHandle) close()                  {}
 
-// haveFanout: no live capture at all here.
-const haveFanout = false
+// HaveFanout: no live capture at all here.
+const HaveFanout = false
