@@ -16,9 +16,10 @@ import (
 // decoding) and its own assembler (serial.go's back end, with 1/N of the
 // budgets), in a goroutine of its own, as a Zeek or Suricata AF_PACKET
 // worker is. Nothing is copied between goroutines and there is no
-// dispatcher to be the serial part; the lanes share only the row sink,
-// under a lock, which a streamed (live) run writes in decision order
-// anyway. Each lane's idle timers run on its own packets' times and, when
+// dispatcher to be the serial part. The lanes share the row sink, under
+// its lock (a streamed, live, run writes rows in decision order anyway),
+// the record of time-jump warnings given (under another) and the packet
+// numbering (an atomic counter in capture). Each lane's idle timers run on its own packets' times and, when
 // its socket is quiet, on the wall clock (loop.run's idle), which is what
 // a live run's timers follow.
 

@@ -175,3 +175,21 @@ func jumpKinds(ws []string) []string {
 	}
 	return out
 }
+
+// TestLiveQuietIsNoClockJump: reading files, a jump forward past the idle
+// timeout is warned about (connections open across it are closed as
+// idle); live (Stream), a long pause is a quiet link or, in a fanout
+// group, a quiet socket, and only a step back is warned about.
+func TestLiveQuietIsNoClockJump(t *testing.T) {
+	file := filepath.Join("..", "pcaps", "hostile", "clock-jump-forward.pcap")
+	for _, stream := range []bool{false, true} {
+		res, err := Run(Config{Files: []string{file}, Stream: stream}, report.NewWriter(io.Discard, report.FormatCSV, report.Options{Stream: stream}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := slices.ContainsFunc(res.Stats.Warnings, func(w string) bool { return strings.Contains(w, "timestamp jumps") })
+		if warned == stream {
+			t.Errorf("stream %v: warnings %q", stream, res.Stats.Warnings)
+		}
+	}
+}

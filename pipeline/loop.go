@@ -192,7 +192,11 @@ func (l *loop) noteTimeJump(seg *capture.Segment, latest time.Time, idle time.Du
 	// keeps the comparisons right for jumps of centuries).
 	d := t.Sub(latest)
 	back := d < -maxTimeJump
-	if !back && d <= idle {
+	// Live (Stream), a packet long after the one before is a quiet link
+	// (or, in a fanout group, a quiet socket), not a clock step, and the
+	// idle timers run on the wall clock meanwhile: only a step back is
+	// worth a warning.
+	if !back && (d <= idle || l.cfg.Stream) {
 		return
 	}
 	// Once per file and direction: look that up before formatting
