@@ -55,7 +55,8 @@ flags:
   -j N               analyze with N workers (default: number of CPUs, or
                      1 for a capture of a few long connections); the
                      output of files is the same for every N; live, N
-                     sockets in a PACKET_FANOUT group (default at most 8)
+                     sockets in a PACKET_FANOUT group (default at most 8;
+                     one socket with -w or --keylog)
   --max-conns N      track at most N connections at once (default 100000,
                      about 1 KB each); past it the least recently active
                      are evicted and counted in the summary
@@ -732,15 +733,16 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // something needs the packets from one reader: -w writes them in arrival
 // order, and followed key logs hold every packet in one delay line.
 // Without -j the group has at most maxAutoLanes sockets: each has a ring
-// of its own in kernel memory. Where fanout cannot be had (the libpcap
-// build, an old kernel) one socket is read and its packets dealt to the
-// workers, as from a file, and note says so for the summary.
+// of its own in kernel memory. Where fanout cannot be had one socket is
+// read and its packets dealt to the workers, as from a file: always in
+// the libpcap build (README says so), and where the kernel refuses the
+// group, which note tells the summary.
 func openLive(cfg pipeline.Config, opts capture.LiveOptions) (srcs []capture.Source, note string, err error) {
 	n := cfg.Workers
 	if cfg.AutoWorkers {
 		n = min(n, maxAutoLanes)
 	}
-	if n > 1 && opts.WriteFile == "" && len(cfg.KeyLogs) == 0 {
+	if n > 1 && opts.WriteFile == "" && len(cfg.KeyLogs) == 0 && capture.HaveFanout {
 		group, err := capture.OpenLiveGroup(opts, n)
 		if err == nil {
 			for _, l := range group {
@@ -751,7 +753,7 @@ func openLive(cfg pipeline.Config, opts capture.LiveOptions) (srcs []capture.Sou
 		if !errors.Is(err, capture.ErrNoFanout) {
 			return nil, "", err
 		}
-		note = fmt.Sprintf("-j %d: one socket dealt to the workers (%v)", cfg.Workers, err)
+		note = fmt.Sprintf("%d workers read one socket, not a fanout group of %d (%v)", cfg.Workers, n, err)
 	}
 	l, err := capture.OpenLive(opts)
 	if err != nil {
