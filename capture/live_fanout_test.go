@@ -30,8 +30,8 @@ func TestLiveFanout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make([][]liveSeg, members)
-	numbers := map[uint64]int{}
+	var got [][]liveSeg
+	var numbers []uint64
 	var kernel, read uint64
 	liveInNetns(t, true, func() error {
 		group, err := OpenLiveGroup(LiveOptions{Interface: "lo", Filter: flt}, members)
@@ -48,54 +48,10 @@ func TestLiveFanout(t *testing.T) {
 				return fmt.Errorf("exchange %d: %w", i, err)
 			}
 		}
-		// Everything is in the rings now: read each member until it has
-		// nothing more (TPACKET_V3 hands a block over within 50 ms).
-		for m, l := range group {
-			for idle := 0; idle < 2; {
-				s, err := l.Next()
-				if err == ErrNoPacket {
-					idle++
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				got[m] = append(got[m], liveCopy(s))
-				numbers[s.Packet]++
-			}
-			st := l.Stats()
-			r, d := l.KernelStats()
-			if d != 0 {
-				return fmt.Errorf("member %d: kernel dropped %d", m, d)
-			}
-			if st.Packets != uint64(len(got[m])) {
-				return fmt.Errorf("member %d: stats %+v after %d segments", m, st, len(got[m]))
-			}
-			kernel += r
-			read += st.Packets
-		}
-		return nil
+		got, numbers, kernel, read, err = liveDrain(group)
+		return err
 	})
-	owner := map[string]int{} // connection (by the client's port) -> member
-	perMember := make([]int, members)
-	for m, segs := range got {
-		for _, s := range segs {
-			port := s.sport
-			if port >= 5000 && port < 5000+conns {
-				port = s.dport
-			}
-			c := fmt.Sprint(port)
-			if o, ok := owner[c]; !ok {
-				owner[c] = m
-				perMember[m]++
-			} else if o != m {
-				t.Errorf("connection from port %s read by members %d and %d: %v", c, o, m, s)
-			}
-		}
-	}
-	if len(owner) != conns {
-		t.Errorf("%d connections seen, want %d", len(owner), conns)
-	}
+	perMember := liveOwners(t, got, func(port uint16) bool { return port >= 5000 && port < 5000+conns }, conns)
 	for m, n := range perMember {
 		// 30 connections over 3 members by a hash: all on two of them
 		// happens with probability 3 * (2/3)^30, about 1 in 60,000.
@@ -106,13 +62,14 @@ func TestLiveFanout(t *testing.T) {
 	if kernel != read {
 		t.Errorf("the kernel counted %d packets for the group, the members read %d", kernel, read)
 	}
-	for n, c := range numbers {
-		if c != 1 || n == 0 || n > read {
-			t.Errorf("packet number %d given %d times (%d packets read)", n, c, read)
+	count := map[uint64]int{}
+	for _, n := range numbers {
+		if count[n]++; count[n] > 1 || n == 0 || n > read {
+			t.Errorf("packet number %d given %d times (%d packets read)", n, count[n], read)
 		}
 	}
-	if uint64(len(numbers)) != read || read < conns*8 {
-		t.Errorf("%d distinct packet numbers, %d packets read, for %d connections", len(numbers), read, conns)
+	if uint64(len(count)) != read || read < conns*8 {
+		t.Errorf("%d distinct packet numbers, %d packets read, for %d connections", len(count), read, conns)
 	}
 	t.Logf("%d packets, connections per member %v", read, perMember)
 }
@@ -149,7 +106,7 @@ func TestLiveFanoutStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make([][]liveSeg, members)
+	var got [][]liveSeg
 	var kernel, read uint64
 	liveInNetns(t, true, func() error {
 		ln, err := net.Listen("tcp4", "127.0.0.1:6000")
@@ -211,40 +168,10 @@ func TestLiveFanoutStart(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		time.Sleep(100 * time.Millisecond) // the last echoes
-		for m, l := range group {
-			for idle := 0; idle < 2; {
-				s, err := l.Next()
-				if err == ErrNoPacket {
-					idle++
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				got[m] = append(got[m], liveCopy(s))
-			}
-			r, _ := l.KernelStats()
-			kernel += r
-			read += l.Stats().Packets
-		}
-		return nil
+		got, _, kernel, read, err = liveDrain(group)
+		return err
 	})
-	owner := map[uint16]int{}
-	for m, segs := range got {
-		for _, s := range segs {
-			port := s.sport
-			if port == 6000 {
-				port = s.dport
-			}
-			if o, ok := owner[port]; ok && o != m {
-				t.Errorf("connection from port %d read by members %d and %d: %v", port, o, m, s)
-			}
-			owner[port] = m
-		}
-	}
-	if len(owner) != conns {
-		t.Errorf("%d connections seen, want %d", len(owner), conns)
-	}
+	liveOwners(t, got, func(port uint16) bool { return port == 6000 }, conns)
 	// The counters restart just before the group starts: a packet that
 	// arrives between the two is counted and skipped. Without the
 	// restart the count held everything the first members had before
@@ -253,4 +180,66 @@ func TestLiveFanoutStart(t *testing.T) {
 		t.Errorf("the kernel counted %d packets for the group, the members read %d", kernel, read)
 	}
 	t.Logf("%d packets read, %d counted", read, kernel)
+}
+
+// liveDrain reads every member of a group until it has had nothing for
+// two polls (everything is in the rings by then: TPACKET_V3 hands a block
+// over within 50 ms), and checks that each member's counters agree with
+// what it gave and that the kernel dropped nothing. It returns each
+// member's segments, the packet numbers given, and the kernel's and the
+// members' packet counts over the group.
+func liveDrain(group []*Live) (got [][]liveSeg, numbers []uint64, kernel, read uint64, err error) {
+	got = make([][]liveSeg, len(group))
+	for m, l := range group {
+		for idle := 0; idle < 2; {
+			s, err := l.Next()
+			if err == ErrNoPacket {
+				idle++
+				continue
+			}
+			if err != nil {
+				return nil, nil, 0, 0, err
+			}
+			got[m] = append(got[m], liveCopy(s))
+			numbers = append(numbers, s.Packet)
+		}
+		st := l.Stats()
+		r, d := l.KernelStats()
+		if d != 0 {
+			return nil, nil, 0, 0, fmt.Errorf("member %d: kernel dropped %d", m, d)
+		}
+		if st.Packets != uint64(len(got[m])) {
+			return nil, nil, 0, 0, fmt.Errorf("member %d: stats %+v after %d segments", m, st, len(got[m]))
+		}
+		kernel += r
+		read += st.Packets
+	}
+	return got, numbers, kernel, read, nil
+}
+
+// liveOwners checks that each connection (told by its client's port: the
+// one server reports false for) was read by one member only, and that
+// there were conns of them; it returns how many each member read.
+func liveOwners(t *testing.T, got [][]liveSeg, server func(uint16) bool, conns int) []int {
+	t.Helper()
+	owner := map[uint16]int{}
+	perMember := make([]int, len(got))
+	for m, segs := range got {
+		for _, s := range segs {
+			port := s.sport
+			if server(port) {
+				port = s.dport
+			}
+			if o, ok := owner[port]; !ok {
+				owner[port] = m
+				perMember[m]++
+			} else if o != m {
+				t.Errorf("connection from port %d read by members %d and %d: %v", port, o, m, s)
+			}
+		}
+	}
+	if len(owner) != conns {
+		t.Errorf("%d connections seen, want %d", len(owner), conns)
+	}
+	return perMember
 }
