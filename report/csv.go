@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 // csvWriter renders every column, header first, byte for byte as
@@ -24,6 +26,9 @@ type csvWriter struct {
 	bw     *bufio.Writer
 	header bool // header written
 	n      int  // fields written of the current record
+	// file and fileText: the last file name escaped (wireText), which
+	// nearly every row repeats, in its file column and in resumed_from.
+	file, fileText string
 }
 
 func newCSVWriter(bw *bufio.Writer, opts Options) *csvWriter {
@@ -64,10 +69,10 @@ func (w *csvWriter) WriteRow(r *Row) error {
 	w.count(r.ServerCerts)
 	w.text(yesNo(r.Established))
 	w.text(r.Alert)
-	w.text(r.Flags.String())
+	w.flags(r.Flags)
 	w.text(r.History)
 	w.text(r.Evidence.String())
-	w.text(wireText(r.File))
+	w.text(w.escapedFile(r.File))
 	if w.sep(); r.Packet != 0 {
 		w.bw.Write(strconv.AppendUint(w.bw.AvailableBuffer(), r.Packet, 10))
 	}
@@ -75,7 +80,7 @@ func (w *csvWriter) WriteRow(r *Row) error {
 	w.text(wireText(r.ServerCN))
 	w.ts(r.ServerNotAfter)
 	w.text(wireText(r.ClientCN))
-	w.text(wireText(formatOrigin(r.ResumedFrom)))
+	w.origin(r.ResumedFrom)
 	if err := w.end(); err != nil {
 		return w.fail(err)
 	}
@@ -85,6 +90,53 @@ func (w *csvWriter) WriteRow(r *Row) error {
 		}
 	}
 	return nil
+}
+
+// escapedFile is wireText(name), remembered for the next row's.
+func (w *csvWriter) escapedFile(name string) string {
+	if name != w.file || w.fileText == "" {
+		w.file, w.fileText = name, wireText(name)
+	}
+	return w.fileText
+}
+
+// flags writes Flags.String(): names of the letters, digits and
+// underscores of an identifier, or Flag(N), joined by ';', which no
+// quoting rule ever applies to.
+func (w *csvWriter) flags(s tlsparse.Flags) {
+	w.sep()
+	first := true
+	for f := range s.All() {
+		if !first {
+			w.bw.WriteByte(';')
+		}
+		first = false
+		w.bw.WriteString(f.String())
+	}
+}
+
+// origin writes the resumed_from field, wireText(formatOrigin(o)),
+// without building it: after the file name it holds a number, a space
+// and a verdict's name, so the field needs quotes just when the escaped
+// file name does (then it is built and quoted as any text).
+func (w *csvWriter) origin(o *Origin) {
+	if o == nil {
+		w.sep()
+		return
+	}
+	file := w.escapedFile(o.File)
+	if csvNeedsQuotes(file) {
+		w.text(wireText(formatOrigin(o)))
+		return
+	}
+	w.sep()
+	w.bw.WriteString(file)
+	w.bw.WriteByte(':')
+	if o.Packet != 0 {
+		w.bw.Write(strconv.AppendUint(w.bw.AvailableBuffer(), o.Packet, 10))
+	}
+	w.bw.WriteString(" origin_client_cert=")
+	w.bw.WriteString(o.ClientCert.String())
 }
 
 // sep starts a field.

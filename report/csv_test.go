@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/tlsscan/tlsscan/tlsparse"
 )
 
 // csvReference is the row as encoding/csv wrote it before csvWriter wrote
@@ -37,7 +39,17 @@ func TestCSVAsEncodingCSV(t *testing.T) {
 		r := *rows[0]
 		r.Version, r.Cipher, r.Alert, r.History, r.JA4 = text, text, text, text, text
 		r.SNI, r.File, r.ServerCN = text, text, text
+		// resumed_from and flags are written without building their
+		// text: every file name, a known packet and an unknown one, and
+		// two flags and none.
+		r.ResumedFrom = &Origin{File: text, Packet: uint64(len(text)), ClientCert: tlsparse.ClientCertSent}
+		r.Flags = tlsparse.FlagsOf(tlsparse.FlagTicketIssued, tlsparse.FlagTruncated)
 		rows = append(rows, &r)
+		o := *r.ResumedFrom
+		o.File = "same.pcap"
+		r2 := r
+		r2.File, r2.ResumedFrom, r2.Flags = "same.pcap", &o, 0
+		rows = append(rows, &r2)
 	}
 	var zone Row
 	zone.ClientIP = netip.MustParseAddr("fe80::1%eth,0")
