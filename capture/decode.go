@@ -259,6 +259,6 @@ func (d *decoder) tcp(p []byte, cut, fragment bool) verdict {
 		d.seg.TCP.DstPort = layers.TCPPort(binary.BigEndian.Uint16(p[2:]))
 		return isTCP
 	}
-	d.tcpDec.Decode(&d.seg.TCP, p)
+	d.tcpDec.decode(&d.seg.TCP, p)
 	return isTCP
 }

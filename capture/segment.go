@@ -70,3 +70,16 @@ type Stats struct {
 	KernelReceived uint64
 	KernelDropped  uint64
 }
+
+// Add counts o into s: the sources of a fanout group as one.
+func (s *Stats) Add(o Stats) {
+	s.Files += o.Files
+	s.Packets += o.Packets
+	s.Bytes += o.Bytes
+	s.NonTCP += o.NonTCP
+	s.DecodeErrors += o.DecodeErrors
+	s.Filtered += o.Filtered
+	s.Live = s.Live || o.Live
+	s.KernelReceived += o.KernelReceived
+	s.KernelDropped += o.KernelDropped
+}

@@ -26,9 +26,11 @@ type TCPDecoder struct {
 // Decode fills tcp from p, the TCP header and payload, and reports whether
 // p holds a TCP header (the checks DecodeFromBytes makes, see validTCP).
 func (d *TCPDecoder) Decode(tcp *layers.TCP, p []byte) bool {
-	if !validTCP(p) {
-		return false
-	}
+	return validTCP(p) && d.decode(tcp, p)
+}
+
+// decode is Decode for p that validTCP accepted.
+func (d *TCPDecoder) decode(tcp *layers.TCP, p []byte) bool {
 	copy(d.hdr[:], p[:20])
 	off := p[12] >> 4
 	d.hdr[12] = 5<<4 | p[12]&0x0f

@@ -19,9 +19,9 @@ import (
 // dispatcher to be the serial part. The lanes share the row sink, under
 // its lock (a streamed, live, run writes rows in decision order anyway),
 // the record of time-jump warnings given (under another) and the packet
-// numbering (an atomic counter in capture). Each lane's idle timers run on its own packets' times and, when
-// its socket is quiet, on the wall clock (loop.run's idle), which is what
-// a live run's timers follow.
+// numbering (an atomic counter in capture). Each lane's idle timers run
+// on its own packets' times and, when its socket is quiet, on the wall
+// clock (loop.run's idle), which is what a live run's timers follow.
 
 // AnalyzeGroup runs the pipeline over the members of a fanout group: srcs
 // must share out the packets by connection (every packet of a connection,
@@ -72,19 +72,8 @@ func AnalyzeGroup(cfg Config, srcs []capture.Source, out report.Writer) (*Result
 	var as reassembly.Stats
 	all := &loop{cfg: cfg, keys: k, sink: sink}
 	for i, l := range loops {
-		st := srcs[i].Stats()
-		cs.Packets += st.Packets
-		cs.Bytes += st.Bytes
-		cs.NonTCP += st.NonTCP
-		cs.DecodeErrors += st.DecodeErrors
-		cs.Filtered += st.Filtered
-		cs.Live = cs.Live || st.Live
-		cs.KernelReceived += st.KernelReceived
-		cs.KernelDropped += st.KernelDropped
-		as.TCPConns += asms[i].TCPConns
-		as.Evicted += asms[i].Evicted
-		as.Idle += asms[i].Idle
-		as.Oversize += asms[i].Oversize
+		cs.Add(srcs[i].Stats())
+		as.Add(asms[i])
 		all.warnings = append(all.warnings, l.warnings...)
 		// Where reading stopped: the lane that had read furthest.
 		if l.stopped != "" && (all.stopped == "" || l.atPacket > all.atPacket) {

@@ -138,10 +138,7 @@ func (s *sharded) merge(sink *rowSink) {
 		if p.final {
 			finished[p.worker] = true
 			finals++
-			stats.TCPConns += p.stats.TCPConns
-			stats.Evicted += p.stats.Evicted
-			stats.Idle += p.stats.Idle
-			stats.Oversize += p.stats.Oversize
+			stats.Add(p.stats)
 		}
 		if finals == s.workers {
 			break

@@ -102,6 +102,16 @@ type Stats struct {
 	Watched  uint64 // connections read past gopacket for the renegotiation watch (startWatch)
 }
 
+// Add counts o into s: the counters of several Assemblers (-j workers,
+// the lanes of a fanout group) as one.
+func (s *Stats) Add(o Stats) {
+	s.TCPConns += o.TCPConns
+	s.Idle += o.Idle
+	s.Evicted += o.Evicted
+	s.Oversize += o.Oversize
+	s.Watched += o.Watched
+}
+
 // Assembler turns TCP segments into Results. Not safe for concurrent use;
 // shard connections across several Assemblers for parallelism.
 type Assembler struct {

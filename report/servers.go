@@ -298,8 +298,6 @@ func (s *Servers) lines() []serverLine {
 	return out
 }
 
-// clientAuth is the line's client_auth: empty on the "(other servers)"
-// line, where the rows of many servers cannot describe one.
 // cells is the line's columns after the server's own (given first), in
 // the order the table and ServerColumns share; sep joins a column's
 // counts ("v1 3 v2 1").
@@ -318,6 +316,8 @@ func (l serverLine) cells(sep string, server ...string) []string {
 	)
 }
 
+// clientAuth is the line's client_auth: empty on the "(other servers)"
+// line, where the rows of many servers cannot describe one.
 func (l serverLine) clientAuth() string {
 	if l.other {
 		return ""
