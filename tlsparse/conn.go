@@ -468,7 +468,7 @@ func (c *Conn) feed(h int, data []byte) int {
 		rec, used, err := ParseRecord(data[n:])
 		if err == ErrNeedMore {
 			c.notePartialHello(h, data[n:])
-			hf.want = recordNeed(data[n:], hf.partHello || hf.encrypted || len(hf.buf) > 0)
+			hf.want = recordNeed(data[n:], hf.partHello || hf.encrypted || hf.inMessage())
 			break
 		}
 		if err != nil {
@@ -557,13 +557,19 @@ func (c *Conn) sync(h int, data []byte) (int, bool) {
 // deserves a row flagged truncated.
 func (c *Conn) notePartialHello(h int, b []byte) {
 	// Only a record that starts a message can start a hello: not one
-	// continuing a message that spans records, nor ciphertext.
+	// continuing a message that spans records (held or passed over), nor
+	// ciphertext.
 	hf := &c.half[h]
-	if len(b) <= RecordHeaderLen || ContentType(b[0]) != ContentHandshake || hf.encrypted || len(hf.buf) > 0 {
+	if len(b) <= RecordHeaderLen || ContentType(b[0]) != ContentHandshake || hf.encrypted || hf.inMessage() {
 		return
 	}
 	c.partialHello(h, HandshakeType(b[RecordHeaderLen]))
 }
+
+// inMessage reports whether half h's next handshake bytes continue a
+// message begun in an earlier record: one being gathered in hf.buf, or one
+// over the budget being passed over (hf.skip).
+func (hf *half) inMessage() bool { return len(hf.buf) > 0 || hf.skip > 0 }
 
 // recordNeed is how many bytes the incomplete record at the start of b
 // needs before it can be parsed: its header, then its whole body. One byte
@@ -794,18 +800,21 @@ func (c *Conn) handshakeFragment(h int, frag []byte) {
 		frag = c.continueMessage(h, frag)
 	}
 	for len(frag) > 0 && hf.Wants() {
-		if len(frag) < 4 {
-			c.bufferMessage(h, frag)
-			return
+		typ, whole := HandshakeType(frag[0]), len(frag)+1 // header cut: more than there is
+		if len(frag) >= 4 {
+			whole = 4 + u24(frag[1:4])
 		}
-		typ, n := HandshakeType(frag[0]), u24(frag[1:4])
-		if len(frag) < 4+n {
+		if len(frag) < whole {
+			// The message runs past its record. Its type byte alone
+			// makes a hello a TLS attempt, as notePartialHello's does
+			// in a record cut short: otherwise whether the connection
+			// gets a row would depend on where the segments end.
 			c.partialHello(h, typ)
 			c.bufferMessage(h, frag)
 			return
 		}
-		c.message(h, typ, frag[4:4+n:4+n])
-		frag = frag[4+n:]
+		c.message(h, typ, frag[4:whole:whole])
+		frag = frag[whole:]
 	}
 }
 

@@ -873,6 +873,37 @@ func scenarios() []scenario {
 				Flags: FlagsOf(FlagTruncated), History: ""},
 		},
 		{
+			// A record too short for even the hello's message header,
+			// then not TLS: the hello's type byte alone makes it a TLS
+			// attempt, as it does when a record is cut short
+			// (notePartialHello), however the bytes are segmented (a
+			// fuzzer's find: fed whole, this got no row).
+			name: "hello type byte alone in a record, then not TLS",
+			evs: []event{
+				send(0, hx("16 0301 0002 0100"), []byte("HTTP/1.1 400 Bad Request\r\n")),
+			},
+			want: outcome{Client: 0, SawHello: true, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagMalformed, FlagTruncated), History: "",
+				Errors: []string{"client: malformed record: type at offset 7"}},
+		},
+		{
+			// A message over the budget is passed over: a record that
+			// continues it is not a message's start, whatever byte it
+			// starts with (here the ClientHello type's), even when the
+			// record is cut short. (The capture starts after the hellos.)
+			name:   "record continuing a message over the budget starts with a hello's type",
+			budget: 48 << 10,
+			setup:  func(c *Conn) { c.SetMidstream(1) },
+			evs: []event{
+				send(1, bigMsgAfterShortRecord(mkHS(TypeCertificate, []byte(strings.Repeat("\x01", 60<<10))), 20)),
+				closeHalf(1),
+			},
+			want: outcome{Client: -1, Resumption: ResumptionUnknown, CertReq: CertRequestedUnknown,
+				ClientCert: ClientCertUnknown, ClientCerts: -1, ServerCerts: -1,
+				Flags: FlagsOf(FlagOversize, FlagPartial), History: "x"},
+		},
+		{
 			name: "record that is not TLS after the ServerHello",
 			evs: []event{
 				send(0, chSpec{}.rec()),
@@ -935,6 +966,14 @@ func scenarios() []scenario {
 				Established: true, Flags: FlagsOf(FlagCertVerifyMissing, FlagOversize), History: "CsxkrnXGIi"},
 		},
 	}
+}
+
+// bigMsgAfterShortRecord puts msg's first k bytes in a record of their
+// own, then the rest in records as big as they may be: the second record's
+// header then falls at an offset TestConnSplit splits at, even in a long
+// event.
+func bigMsgAfterShortRecord(msg []byte, k int) []byte {
+	return cat(mkRecord(ContentHandshake, v12, msg[:k]), mkRecords(ContentHandshake, v12, msg[k:], MaxPlaintext))
 }
 
 func TestConnScenarios(t *testing.T) {

@@ -219,7 +219,7 @@ func serverFull(sv *half) bool {
 // cutShort reports whether the direction's bytes so far end inside a
 // record or a handshake message.
 func (hf *half) cutShort() bool {
-	return hf.leftover || hf.Wants() && (len(hf.pend) > 0 || len(hf.buf) > 0 || hf.skip > 0)
+	return hf.leftover || hf.Wants() && (len(hf.pend) > 0 || hf.inMessage())
 }
 
 // Summary computes the verdicts from what was seen so far.
