@@ -41,21 +41,28 @@ const (
 	batchAge = 50 * time.Millisecond
 )
 
+// batchItem is one packet, or a clock-only item, as small as it can be
+// (96 bytes, against 192 with a whole CaptureInfo, Origin and the latest
+// time in each): the loop writes one and a worker reads it for every
+// packet. The assembler reads nothing of the CaptureInfo but its
+// Timestamp.
+//
+// The worker's Assembler is ticked with the capture time the loop had
+// reached with each packet (latest: its own time or later), so idle
+// connections close and Result.Seen reads as they would in a single
+// Assembler that saw every packet. A packet older than latest is preceded
+// by a clock-only item, which ticks the same as latest in the item would.
 type batchItem struct {
-	ci  gopacket.CaptureInfo
-	net gopacket.Flow
-	// latest is the capture time the loop had reached with this packet
-	// (its own time or later): the worker's Assembler is ticked with it,
-	// so idle connections close and Result.Seen reads as they would in a
-	// single Assembler that saw every packet.
-	latest time.Time
-	off, n int // TCP header and payload in the batch's slab; n < 0: none, only latest
-	from   reassembly.Origin
+	ts     time.Time // the packet's capture time; a clock-only item's: the loop's latest
+	net    gopacket.Flow
+	packet uint64 // Origin.Packet; Origin.File is the batch's
+	off, n int32  // TCP header and payload in the batch's slab; n < 0: none, the clock alone
 }
 
 type batch struct {
 	items []batchItem
 	slab  []byte
+	file  string    // the file of every packet in it (Origin.File); a new file starts a new batch
 	tick  time.Time // live: wall-clock time to close idle connections at
 	first time.Time // when the first item was added (wall clock)
 	// barrier, when set, is told once the worker has handled the batch
@@ -64,7 +71,7 @@ type batch struct {
 }
 
 func (b *batch) reset() {
-	b.items, b.slab = b.items[:0], b.slab[:0]
+	b.items, b.slab, b.file = b.items[:0], b.slab[:0], ""
 	b.tick, b.first = time.Time{}, time.Time{}
 	b.barrier = nil
 }
@@ -199,7 +206,7 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 			for j := range s.cur {
 				idle := s.cur[j] == nil
 				b := s.get(j)
-				b.items = append(b.items, batchItem{latest: latest, n: -1})
+				b.items = append(b.items, batchItem{ts: latest, n: -1})
 				if idle {
 					s.send(j)
 				}
@@ -213,15 +220,23 @@ func (s *sharded) add(seg *capture.Segment, latest time.Time) {
 	tr := gopacket.NewFlow(layers.EndpointTCPPort, raw[0:2], raw[2:4])
 	i := int(reassembly.FlowHash(seg.Net, tr) % uint64(s.workers))
 	b := s.get(i)
+	if b.file != seg.File {
+		if b.file != "" { // the batch has packets of the file before
+			s.send(i)
+			b = s.get(i)
+		}
+		b.file = seg.File
+	}
 	if len(b.items) == 0 && s.stream {
 		b.first = time.Now()
 	}
+	if !latest.Equal(seg.CI.Timestamp) {
+		b.items = append(b.items, batchItem{ts: latest, n: -1})
+	}
 	off := len(b.slab)
 	b.slab = append(b.slab, raw...)
-	ci := seg.CI
-	ci.AncillaryData = nil
-	b.items = append(b.items, batchItem{ci: ci, net: seg.Net, latest: latest, off: off, n: len(b.slab) - off,
-		from: reassembly.Origin{File: seg.File, Packet: seg.Packet}})
+	b.items = append(b.items, batchItem{ts: seg.CI.Timestamp, net: seg.Net, packet: seg.Packet,
+		off: int32(off), n: int32(len(b.slab) - off)})
 	if len(b.items) >= batchPackets || len(b.slab) >= batchBytes-64<<10 ||
 		(s.stream && time.Since(b.first) > batchAge) {
 		s.send(i)
@@ -260,7 +275,7 @@ func (s *sharded) finish() reassembly.Stats {
 		// connections are flushed: those idle by then close as idle,
 		// as in a single Assembler.
 		b := s.get(i)
-		b.items = append(b.items, batchItem{latest: s.latest, n: -1})
+		b.items = append(b.items, batchItem{ts: s.latest, n: -1})
 		s.send(i)
 		close(s.inbox[i])
 	}
@@ -287,18 +302,19 @@ func runWorker(id int, cfg Config, in <-chan *batch, free chan<- *batch, results
 		rows = nil
 	}
 	for b := range in {
-		for _, it := range b.items {
-			if it.latest.After(last) {
-				last = it.latest
+		for k := range b.items {
+			it := &b.items[k]
+			if it.ts.After(last) {
+				last = it.ts
 			}
-			asm.Tick(it.latest)
+			asm.Tick(it.ts)
 			if it.n < 0 {
 				continue // the clock alone (sharded.add)
 			}
 			if !dec.Decode(&tcp, b.slab[it.off:it.off+it.n]) {
 				continue // cannot fail: capture made the same checks (capture.RawTCP)
 			}
-			asm.AddFrom(it.net, &tcp, it.ci, it.from)
+			asm.AddFrom(it.net, &tcp, gopacket.CaptureInfo{Timestamp: it.ts}, reassembly.Origin{File: b.file, Packet: it.packet})
 		}
 		if !b.tick.IsZero() {
 			asm.Tick(b.tick)
